@@ -3,6 +3,7 @@
 //   generated/tflite/      TypeScript bindings for schema/tflite/schema.fbs (flatc --ts --gen-object-api)
 //   generated/tf-protos.ts   protobufjs JSON descriptor of the TensorFlow .proto files we read
 //   generated/tf-protos.json the same descriptor as plain JSON
+//   generated/SOURCES.sha256 the hashes of the schema files these were made from
 //
 // Usage: node scripts/generate.mjs [--out DIR]   (DIR defaults to generated/; the staleness test
 // writes to a temporary folder and compares it with the committed one).
@@ -13,6 +14,7 @@
 // TypeScript output imports siblings without a file extension; Node's ESM loader needs `.js`,
 // so those specifiers are rewritten after generation.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -86,7 +88,27 @@ function generateProtos() {
   );
 }
 
+/**
+ * sha256 of every schema input, so a test can tell the bindings are stale even on a machine
+ * without flatc (the full regeneration check needs it).
+ */
+function writeSourceHashes() {
+  const schemaDir = path.join(root, 'schema');
+  const files = [];
+  const walk = (dir) => {
+    for (const name of readdirSync(dir).sort()) {
+      const full = path.join(dir, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (/\.(fbs|proto)$/.test(name)) files.push(full);
+    }
+  };
+  walk(schemaDir);
+  const lines = files.map((f) => `${createHash('sha256').update(readFileSync(f)).digest('hex')}  ${path.relative(root, f)}`);
+  writeFileSync(path.join(outDir, 'SOURCES.sha256'), lines.join('\n') + '\n');
+}
+
 mkdirSync(outDir, { recursive: true });
 generateFlatbuffers();
 generateProtos();
+writeSourceHashes();
 console.log(`generated bindings in ${path.relative(process.cwd(), outDir) || '.'}`);

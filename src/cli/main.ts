@@ -8,6 +8,7 @@ import {
   ConverterError,
   detectFormat,
   formatInspectReport,
+  ModelFormatError,
   inspectFile,
   reserializeTflite,
   UnsupportedError,
@@ -103,12 +104,16 @@ function convert(argv: ConvertArgs, io: CliIo): void {
   if (sources.length > 1) throw new UsageError(`more than one input model given: ${sources.join(', ')}`);
   if (argv.output_file === undefined) throw new UsageError('no output file: give --output_file (or -o)');
   const input = sources[0]!;
+  const bytes = readModelFile(input);
   if (argv.graph_def_file !== undefined) {
+    const format = detectFormat(bytes, input);
+    if (format === 'tflite') {
+      throw new ModelFormatError('this is a .tflite model, not a GraphDef (use --tflite_file)', { file: input });
+    }
     throw new UnsupportedError('converting TensorFlow graphs is not implemented yet; only .tflite re-serialization is', {
       file: input,
     });
   }
-  const bytes = readModelFile(input);
   let out: Uint8Array;
   try {
     // --tflite_file insists on a .tflite; a positional input is whatever its bytes say it is.

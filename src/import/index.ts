@@ -46,7 +46,25 @@ function isText(head: Uint8Array): boolean {
   return control === 0;
 }
 
+/** Extensions of the formats we read; anything else that fails to parse gets a plainer error. */
+const KNOWN_EXTENSIONS = new Set(['', '.pb', '.pbtxt', '.txt', '.tflite', '.meta', '.json', '.graphdef']);
+
 export function importModel(bytes: Uint8Array, name = ''): ImportResult {
+  try {
+    return importDetected(bytes, name);
+  } catch (err) {
+    const ext = /\.[^./\\]+$/.exec(name)?.[0]?.toLowerCase() ?? '';
+    if (err instanceof ModelFormatError && !KNOWN_EXTENSIONS.has(ext)) {
+      throw new ModelFormatError(
+        `unrecognized model format (extension ${ext}; expected a GraphDef .pb/.pbtxt, a SavedModel or a .tflite): ${err.message}`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
+
+function importDetected(bytes: Uint8Array, name: string): ImportResult {
   const format = detectFormat(bytes, name);
   switch (format) {
     case 'tflite':

@@ -380,10 +380,15 @@ function toJsInteger(v: bigint): number | string {
 
 /** An integer token's value: decimal, `0x` hex or leading-zero octal. Undefined if not an integer. */
 function integerValue(text: string): bigint | undefined {
-  if (/^0[xX][0-9a-fA-F]+$/.test(text) || /^(0|[1-9][0-9]*)$/.test(text)) return BigInt(text);
-  if (/^0[0-7]+$/.test(text)) return BigInt(`0o${text.slice(1)}`);
-  return undefined;
+  const decimalOrHex = /^0[xX][0-9a-fA-F]+$/.test(text) || /^(0|[1-9][0-9]*)$/.test(text);
+  const octal = !decimalOrHex && /^0[0-7]+$/.test(text);
+  if (!decimalOrHex && !octal) return undefined;
+  // No 64-bit value needs more than 24 digits; spare BigInt's quadratic parse of a huge token.
+  if (text.length > 100) return TOO_BIG;
+  return BigInt(octal ? `0o${text.slice(1)}` : text);
 }
+
+const TOO_BIG = 2n ** 128n;
 
 // ---------------------------------------------------------------------------------------------
 // Parser
@@ -675,8 +680,10 @@ class Parser {
     const t = this.tok;
     let v: number | undefined;
     if (t.kind === 'number') {
-      const int = integerValue(t.text);
-      if (int !== undefined) v = Number(int);
+      // Number() reads decimal and 0x hex (correctly rounded); leading-zero octal it would
+      // read as decimal. Any token the lexer produced that is not hex or octal is decimal.
+      if (/^0[0-7]+$/.test(t.text)) v = parseInt(t.text.slice(1), 8);
+      else if (/^0[xX]/.test(t.text)) v = Number(t.text);
       else if (/^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[fF]?$/.test(t.text)) v = Number(t.text.replace(/[fF]$/, ''));
     } else if (t.kind === 'ident') {
       const lower = t.text.toLowerCase();

@@ -35,9 +35,12 @@ export function looksLikeTflite(bytes: Uint8Array): boolean {
 class BoundedByteBuffer extends flatbuffers.ByteBuffer {
   override __vector_len(offset: number): number {
     const start = offset + this.readInt32(offset);
+    if (start < 0 || start + 4 > this.capacity()) {
+      throw new ModelFormatError(`truncated or corrupt: a vector at byte ${start} lies outside the ${this.capacity()}-byte file`);
+    }
     const length = this.readInt32(start);
-    if (start < 0 || length < 0 || start + 4 + length > this.capacity()) {
-      throw new ModelFormatError(`corrupt flatbuffer: vector at byte ${start} claims ${length} elements`);
+    if (length < 0 || start + 4 + length > this.capacity()) {
+      throw new ModelFormatError(`truncated or corrupt: a vector at byte ${start} claims ${length} elements`);
     }
     return length;
   }
