@@ -164,7 +164,7 @@ class TfliteReader {
       tensor.data = dtype === 'string' ? { kind: 'strings', values: decodeTfliteStrings(data) } : bytesData(data);
     }
     const q = fbt.quantization();
-    if (q !== null) tensor.quant = readQuant(q);
+    if (q !== null) tensor.quant = readQuant(q, shape.length);
     const sparsity = fbt.sparsity();
     const extras: NonNullable<Tensor['tflite']> = {};
     if (sparsity !== null) extras.sparsity = sparsity.unpack();
@@ -229,7 +229,7 @@ function bytesData(bytes: Uint8Array): ConstData {
   return { kind: 'bytes', bytes };
 }
 
-function readQuant(q: NonNullable<ReturnType<FbTensor['quantization']>>): QuantParams | null {
+function readQuant(q: NonNullable<ReturnType<FbTensor['quantization']>>, rank: number): QuantParams | null {
   const scale = q.scaleArray();
   const min = q.minArray();
   const max = q.maxArray();
@@ -240,6 +240,10 @@ function readQuant(q: NonNullable<ReturnType<FbTensor['quantization']>>): QuantP
     zeroPoint,
     axis: q.quantizedDimension(),
   };
+  // TOCO copied a depthwise filter's quantized_dimension (3) onto its rank-1 per-channel bias.
+  // TFLite Micro ignores it; the TFLite interpreter refuses the whole model. A rank-1 tensor
+  // (or a per-tensor scale) can only mean axis 0, so read it as that.
+  if (rank > 0 && params.axis >= rank && (rank === 1 || params.scale.length <= 1)) params.axis = 0;
   if (min !== null) params.min = Array.from(min);
   if (max !== null) params.max = Array.from(max);
   return params;

@@ -84,6 +84,19 @@ export function verifyGraph(graph: Graph, options: VerifyOptions, where = 'graph
 
 function checkExportable(t: Tensor, where: string): void {
   if (t.dtype === null) throw new GraphError(`${where}: tensor "${t.name}" has no known dtype`);
+  const rank = t.shape?.length ?? 0;
+  if (t.quant !== null && rank > 0 && (t.quant.axis < 0 || t.quant.axis >= rank)) {
+    // The TFLite interpreter rejects the whole model for this, even for per-tensor scales.
+    throw new GraphError(`${where}: tensor "${t.name}" has quantized_dimension ${t.quant.axis} but rank ${rank}`);
+  }
+  if (t.quant !== null && t.quant.scale.length > 1) {
+    const channels = t.shape?.[t.quant.axis];
+    if (channels !== t.quant.scale.length || t.quant.zeroPoint.length !== t.quant.scale.length) {
+      throw new GraphError(
+        `${where}: tensor "${t.name}" has ${t.quant.scale.length} scales and ${t.quant.zeroPoint.length} zero points for ${channels} channels on axis ${t.quant.axis}`,
+      );
+    }
+  }
   if (t.data === null || t.data.kind !== 'bytes' || t.tflite?.sparsity !== undefined) return;
   const info = DTYPES[t.dtype];
   if (info.array === null || info.bytes < 1) return;

@@ -240,7 +240,10 @@ function formatLog(log: readonly string[]): string {
 function parseModel(bytes: Uint8Array): Model | undefined {
   // The harness must never crash on a broken file: LiteRT.js gives the authoritative error then.
   try {
-    const model = Model.getRootAsModel(new flatbuffers.ByteBuffer(bytes));
+    // The generated accessors build typed-array views, which need absolute alignment; files read
+    // with readFileSync come out of Node's shared pool at arbitrary offsets.
+    const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+    const model = Model.getRootAsModel(new flatbuffers.ByteBuffer(aligned));
     model.subgraphsLength(); // touches the root table, throws on garbage offsets
     return model;
   } catch {

@@ -39,7 +39,7 @@ test('flatc is available where it is required', () => {
 });
 
 test.skipIf(!hasFlatc && !process.env.REQUIRE_FLATC)('committed generated/ matches a fresh `npm run generate`', () => {
-  execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts/generate.mjs'), '--out', out], { stdio: 'pipe' });
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'schema/generate.mjs'), '--out', out], { stdio: 'pipe' });
   const files = listFiles(committed);
   expect(listFiles(out)).toEqual(files);
   const stale = files.filter((f) => !readFileSync(path.join(out, f)).equals(readFileSync(path.join(committed, f))));
