@@ -4,7 +4,7 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { ConverterError, UsageError } from '../util/errors.js';
+import { ConverterError, ModelFormatError, UsageError } from '../util/errors.js';
 
 /** Reads a whole model file; missing files, folders and unreadable files are one-line errors. */
 export function readModelFile(file: string): Uint8Array {
@@ -46,4 +46,16 @@ export function writeFileAtomic(file: string, bytes: Uint8Array): void {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConverterError(`cannot write output (${code ?? String(err)})`, { file });
   }
+}
+
+/** Reads the weight shards a tfjs model.json names, relative to the model.json's folder. */
+export function shardReader(modelJsonPath: string): (relative: string) => Uint8Array {
+  const dir = path.dirname(modelJsonPath);
+  return (relative) => {
+    const file = path.resolve(dir, relative);
+    if (path.relative(dir, file).startsWith('..')) {
+      throw new ModelFormatError(`weight shard path "${relative}" points outside the model folder`, { file: modelJsonPath });
+    }
+    return readModelFile(file);
+  };
 }

@@ -5,7 +5,7 @@ import { writeTflite } from '../export/tflite.js';
 import { importModel } from '../import/index.js';
 import { readTflite } from '../import/tflite.js';
 import { withFile } from '../util/errors.js';
-import { readModelFile } from './files.js';
+import { readModelFile, shardReader } from './files.js';
 import { inspectImport, type InspectReport } from './inspect.js';
 
 export { ConverterError, GraphError, ModelFormatError, UnsupportedError, UsageError } from '../util/errors.js';
@@ -23,7 +23,7 @@ export { writeFileAtomic } from './files.js';
 export function loadModelFile(file: string): ReturnType<typeof importModel> {
   const bytes = readModelFile(file);
   try {
-    return importModel(bytes, file);
+    return importModel(bytes, file, shardReader(file));
   } catch (err) {
     throw withFile(err, file);
   }
@@ -32,7 +32,7 @@ export function loadModelFile(file: string): ReturnType<typeof importModel> {
 export function inspectFile(file: string): { report: InspectReport; size: number } {
   const bytes = readModelFile(file);
   try {
-    return { report: inspectImport(importModel(bytes, file)), size: bytes.length };
+    return { report: inspectImport(importModel(bytes, file, shardReader(file))), size: bytes.length };
   } catch (err) {
     throw withFile(err, file);
   }
@@ -45,3 +45,5 @@ export function inspectFile(file: string): { report: InspectReport; size: number
 export function reserializeTflite(bytes: Uint8Array): Uint8Array {
   return writeTflite(readTflite(bytes));
 }
+export { convertGraphDef, type ConversionOptions, type ConversionResult } from './convert.js';
+export { TFLiteConverter } from './converter.js';

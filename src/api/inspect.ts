@@ -8,6 +8,7 @@ import { opTypeName } from '../ir/op.js';
 import { elementCount, type QuantParams, type Shape, type Tensor } from '../ir/tensor.js';
 import { importModel, type ImportResult } from '../import/index.js';
 import type { GraphDefMsg } from '../import/tf-protos.js';
+import { isBookkeepingOp } from '../ops/tf-node-kinds.js';
 
 export interface TensorSummary {
   name: string;
@@ -20,7 +21,7 @@ export interface TensorSummary {
 export interface InspectReport {
   format: 'graphdef' | 'tflite';
   /** The container the graph came in, where it is not a plain GraphDef / .tflite. */
-  container?: 'pbtxt' | 'saved_model' | 'meta_graph';
+  container?: 'pbtxt' | 'saved_model' | 'meta_graph' | 'tfjs';
   inputs: TensorSummary[];
   outputs: TensorSummary[];
   /** Op type → count: TF op names for GraphDef, BuiltinOperator names or custom codes for TFLite. */
@@ -31,8 +32,6 @@ export interface InspectReport {
   bytes: number;
 }
 
-/** Op types that end a graph without being outputs: bookkeeping of checkpoints and init. */
-const NOT_OUTPUTS = /^(Const|NoOp|Placeholder|Save|SaveV2|SaveSlices|Restore|RestoreV2|RestoreSlice|MergeV2Checkpoints|Assign|AssignAdd|AssignSub|AssignVariableOp|ShardedFilename|StringJoin)$/;
 
 export function inspectBytes(bytes: Uint8Array, name = ''): InspectReport {
   return inspectImport(importModel(bytes, name));
@@ -103,7 +102,7 @@ function inspectGraphDef(model: Model, graphDef: GraphDefMsg): InspectReport {
   const graph = model.main;
   const tensorsByName = new Map(graph.tensors.map((t) => [t.name, t]));
   const outputs = nodes
-    .filter((n) => !consumed.has(n.name!) && !NOT_OUTPUTS.test(n.op!) && !n.name!.startsWith('save/'))
+    .filter((n) => !consumed.has(n.name!) && !isBookkeepingOp(n.op!) && !n.name!.startsWith('save/'))
     .map((n) => {
       const t = tensorsByName.get(n.name!);
       return t ? summarize(t) : { name: n.name!, dtype: null, shape: null };

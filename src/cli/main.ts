@@ -11,11 +11,11 @@ import {
   ModelFormatError,
   inspectFile,
   reserializeTflite,
-  UnsupportedError,
   UsageError,
   writeFileAtomic,
 } from '../api/index.js';
-import { readModelFile } from '../api/files.js';
+import { convertGraphDef, type ConversionOptions, type ConversionResult } from '../api/convert.js';
+import { readModelFile, shardReader } from '../api/files.js';
 import { withFile } from '../util/errors.js';
 
 export interface CliIo {
@@ -78,7 +78,14 @@ function buildParser(args: string[], io: CliIo): Argv {
           .positional('input', { type: 'string', describe: 'Input model (format detected from its content)' })
           .option('tflite_file', { alias: 'tflite-file', type: 'string', describe: 'Input .tflite to read and rewrite' })
           .option('graph_def_file', { alias: 'graph-def-file', type: 'string', describe: 'Input frozen GraphDef (.pb/.pbtxt)' })
-          .option('output_file', { alias: ['output-file', 'o'], type: 'string', describe: 'Output .tflite file' }),
+          .option('tfjs_graph_model', { alias: 'tfjs-graph-model', type: 'string', describe: 'Input tfjs graph model (model.json beside its weight shards)' })
+          .option('output_file', { alias: ['output-file', 'o'], type: 'string', describe: 'Output .tflite file' })
+          .option('input_arrays', { alias: 'input-arrays', type: 'string', describe: 'Comma-separated input node names (default: the Placeholders)' })
+          .option('output_arrays', { alias: 'output-arrays', type: 'string', describe: 'Comma-separated output node names (default: nodes nobody reads)' })
+          .option('input_shapes', { alias: 'input-shapes', type: 'string', describe: 'Input shapes, colon-separated per input: 1,224,224,3:1,10' })
+          .option('inference_type', { alias: 'inference-type', type: 'string', default: 'FLOAT', describe: 'FLOAT' })
+          .option('allow_custom_ops', { alias: 'allow-custom-ops', type: 'boolean', default: false, describe: 'Emit unsupported TF ops as CUSTOM ops' })
+          .option('drop_control_dependency', { alias: 'drop-control-dependency', type: 'boolean', default: true, describe: 'Ignore control edges (TFLite has none)' }),
       (argv) => convert(argv, io),
     )
     .strict()
@@ -95,36 +102,95 @@ interface ConvertArgs {
   input?: string | undefined;
   tflite_file?: string | undefined;
   graph_def_file?: string | undefined;
+  tfjs_graph_model?: string | undefined;
   output_file?: string | undefined;
+  input_arrays?: string | undefined;
+  output_arrays?: string | undefined;
+  input_shapes?: string | undefined;
+  inference_type: string;
+  allow_custom_ops: boolean;
+  drop_control_dependency: boolean;
+}
+
+function list(value: string | undefined): string[] | undefined {
+  return value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/** TF's --input_shapes: shapes separated by ':', dimensions by ','; an empty shape is a scalar. */
+export function parseInputShapes(value: string | undefined): number[][] | undefined {
+  if (value === undefined) return undefined;
+  return value.split(':').map((shape) =>
+    shape.trim() === ''
+      ? []
+      : shape.split(',').map((d) => {
+          const n = Number(d.trim());
+          if (!Number.isInteger(n) || n < -1) throw new UsageError(`--input_shapes: "${d}" is not a dimension in "${value}"`);
+          return n;
+        }),
+  );
+}
+
+function conversionOptions(argv: ConvertArgs): ConversionOptions {
+  if (argv.inference_type.toUpperCase() !== 'FLOAT') {
+    throw new UsageError(`--inference_type ${argv.inference_type} is not supported yet (only FLOAT)`);
+  }
+  if (!argv.drop_control_dependency) {
+    throw new UsageError('--drop_control_dependency=false is not supported: TFLite has no control dependencies');
+  }
+  return {
+    inputArrays: list(argv.input_arrays),
+    outputArrays: list(argv.output_arrays),
+    inputShapes: parseInputShapes(argv.input_shapes),
+    allowCustomOps: argv.allow_custom_ops,
+  };
 }
 
 function convert(argv: ConvertArgs, io: CliIo): void {
-  const sources = [argv.input, argv.tflite_file, argv.graph_def_file].filter((s): s is string => s !== undefined);
-  if (sources.length === 0) throw new UsageError('no input model: give a file, --tflite_file or --graph_def_file');
+  const sources = [argv.input, argv.tflite_file, argv.graph_def_file, argv.tfjs_graph_model].filter((s): s is string => s !== undefined);
+  if (sources.length === 0) throw new UsageError('no input model: give a file, --graph_def_file, --tfjs_graph_model or --tflite_file');
   if (sources.length > 1) throw new UsageError(`more than one input model given: ${sources.join(', ')}`);
   if (argv.output_file === undefined) throw new UsageError('no output file: give --output_file (or -o)');
   const input = sources[0]!;
   const bytes = readModelFile(input);
-  if (argv.graph_def_file !== undefined) {
-    const format = detectFormat(bytes, input);
-    if (format === 'tflite') {
-      throw new ModelFormatError('this is a .tflite model, not a GraphDef (use --tflite_file)', { file: input });
-    }
-    throw new UnsupportedError('converting TensorFlow graphs is not implemented yet; only .tflite re-serialization is', {
-      file: input,
-    });
-  }
   let out: Uint8Array;
+  let summary: string;
   try {
-    // --tflite_file insists on a .tflite; a positional input is whatever its bytes say it is.
+    // --tflite_file insists on a .tflite, --graph_def_file on a TF graph; a positional input is
+    // whatever its bytes say it is.
     const format = argv.tflite_file !== undefined ? 'tflite' : detectFormat(bytes, input);
-    if (format !== 'tflite') {
-      throw new UnsupportedError(`converting ${format} models is not implemented yet; only .tflite re-serialization is`);
+    if (argv.graph_def_file !== undefined && format === 'tflite') {
+      throw new ModelFormatError('this is a .tflite model, not a GraphDef (use --tflite_file)');
     }
-    out = reserializeTflite(bytes);
+    if (format === 'tflite') {
+      out = reserializeTflite(bytes);
+      summary = `re-serialized ${input}`;
+    } else {
+      if (argv.tfjs_graph_model !== undefined && format !== 'tfjs') {
+        throw new ModelFormatError(`this is a ${format} model, not a tfjs graph model's model.json`);
+      }
+      const result = convertGraphDef(bytes, input, conversionOptions(argv), shardReader(input));
+      for (const notice of result.notices) io.stderr(`tflite-convert: notice: ${notice}`);
+      out = result.tflite;
+      summary = conversionSummary(input, result);
+    }
   } catch (err) {
     throw withFile(err, input);
   }
   writeFileAtomic(argv.output_file, out);
-  io.stdout(`wrote ${argv.output_file} (${out.length.toLocaleString('en-US')} bytes)`);
+  io.stdout(`${summary}\nwrote ${argv.output_file} (${out.length.toLocaleString('en-US')} bytes)`);
+}
+
+function formatHistogram(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([op, n]) => (n > 1 ? `${op}×${n}` : op))
+    .join(', ');
+}
+
+/** One paragraph: what came in, what each pass did, what went out. */
+function conversionSummary(input: string, result: ConversionResult): string {
+  const before = Object.values(result.opsBefore).reduce((a, b) => a + b, 0);
+  const after = Object.values(result.opsAfter).reduce((a, b) => a + b, 0);
+  const steps = result.steps.filter((s) => s.summary !== '').map((s) => `${s.pass}: ${s.summary}`);
+  return `converted ${input}: ${before} TF ops → ${after} TFLite ops (${formatHistogram(result.opsAfter)}). ${steps.join('; ')}.`;
 }

@@ -6,6 +6,7 @@ import type { Model } from '../ir/graph.js';
 import { ModelFormatError, UnsupportedError } from '../util/errors.js';
 import { decodeGraphDef, graphDefToModel, parseGraphDefText } from './graphdef.js';
 import { tfMessageType, type GraphDefMsg } from './tf-protos.js';
+import { importTfjsGraphModel, parseTfjsModelJson, type ShardReader } from './tfjs.js';
 import { looksLikeTflite, readTflite } from './tflite.js';
 
 export type ModelFormat = 'tflite' | 'graphdef' | 'pbtxt' | 'saved_model' | 'meta_graph' | 'tfjs';
@@ -49,9 +50,13 @@ function isText(head: Uint8Array): boolean {
 /** Extensions of the formats we read; anything else that fails to parse gets a plainer error. */
 const KNOWN_EXTENSIONS = new Set(['', '.pb', '.pbtxt', '.txt', '.tflite', '.meta', '.json', '.graphdef']);
 
-export function importModel(bytes: Uint8Array, name = ''): ImportResult {
+/**
+ * Imports a model from its bytes. `name` (the path) helps detection; `readShard` reads the weight
+ * files a tfjs graph model's model.json names (relative to it).
+ */
+export function importModel(bytes: Uint8Array, name = '', readShard?: ShardReader): ImportResult {
   try {
-    return importDetected(bytes, name);
+    return importDetected(bytes, name, readShard);
   } catch (err) {
     const ext = /\.[^./\\]+$/.exec(name)?.[0]?.toLowerCase() ?? '';
     if (err instanceof ModelFormatError && !KNOWN_EXTENSIONS.has(ext)) {
@@ -64,7 +69,7 @@ export function importModel(bytes: Uint8Array, name = ''): ImportResult {
   }
 }
 
-function importDetected(bytes: Uint8Array, name: string): ImportResult {
+function importDetected(bytes: Uint8Array, name: string, readShard: ShardReader | undefined): ImportResult {
   const format = detectFormat(bytes, name);
   switch (format) {
     case 'tflite':
@@ -77,8 +82,11 @@ function importDetected(bytes: Uint8Array, name: string): ImportResult {
       return fromGraphDef(format, graphDefInside(bytes, 'tensorflow.SavedModel'));
     case 'meta_graph':
       return fromGraphDef(format, graphDefInside(bytes, 'tensorflow.MetaGraphDef'));
-    case 'tfjs':
-      throw new UnsupportedError('tfjs graph models (model.json) are not supported yet');
+    case 'tfjs': {
+      const json = parseTfjsModelJson(new TextDecoder().decode(bytes));
+      if (readShard === undefined) throw new UnsupportedError('a tfjs graph model needs its weight files: load it from its path');
+      return { format, ...importTfjsGraphModel(json, readShard) };
+    }
   }
 }
 

@@ -29,6 +29,25 @@ export class Graph {
     return op;
   }
 
+  /** Makes every reader of `from` (ops and graph outputs) read `to` instead. */
+  replaceUses(from: Tensor, to: Tensor): void {
+    for (const op of this.ops) {
+      op.inputs = op.inputs.map((t) => (t === from ? to : t));
+    }
+    this.outputs = this.outputs.map((t) => (t === from ? to : t));
+  }
+
+  /** Drops tensors nothing refers to any more (after passes removed their producers and readers). */
+  pruneTensors(): void {
+    const used = new Set<Tensor>([...this.inputs, ...this.outputs]);
+    for (const op of this.ops) {
+      for (const t of op.inputs) if (t !== null) used.add(t);
+      for (const t of op.outputs) used.add(t);
+      if (op.dialect === 'tfl') for (const t of op.intermediates) used.add(t);
+    }
+    this.tensors = this.tensors.filter((t) => used.has(t));
+  }
+
   /** For each tensor, the ops reading it, in op order. Computed on demand: passes edit the graph. */
   consumers(): Map<Tensor, Op[]> {
     const users = new Map<Tensor, Op[]>();

@@ -57,7 +57,10 @@ export function verifyGraph(graph: Graph, options: VerifyOptions, where = 'graph
     for (const t of op.inputs) {
       if (t === null) continue;
       if (!owned.has(t)) throw new GraphError(`${label} reads tensor "${t.name}", which is not in the graph`);
-      if (!available.has(t)) {
+      // Before export, a TF graph may hold Placeholders the user did not pick as inputs; prune
+      // reports them if the outputs need them. Anything with a producer must come in order.
+      const danglingSource = t.producer === null && t.data === null && options.stage !== 'export';
+      if (!available.has(t) && !danglingSource) {
         const why = t.producer === null ? 'nothing produces it' : `it is produced later, by "${t.producer.name}"`;
         throw new GraphError(`${label} reads tensor "${t.name}" before it exists: ${why}`);
       }

@@ -4,7 +4,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import { inspectBytes, type TensorSummary } from '../../src/api/inspect.js';
-import { manifestModels, readModel, type ManifestTensor } from '../helpers/fixtures.js';
+import { inspectFile } from '../../src/api/index.js';
+import { manifestModels, modelPath, readModel, type ManifestTensor } from '../helpers/fixtures.js';
 
 const TF_DTYPE_NAMES: Record<string, string> = {
   DT_FLOAT: 'float32',
@@ -99,5 +100,15 @@ describe('inspect .tflite', () => {
     const report = inspectBytes(readModel('tflite_micro/hello_world/hello_world_float.tflite'));
     expect(report.params).toBe(321);
     expect(report.bytes).toBe(321 * 4);
+  });
+});
+
+describe('inspect tfjs graph model', () => {
+  test.each(manifestModels('tfjs_graph_model').map((m) => [m.path, m] as const))('%s', (file, entry) => {
+    const report = inspectFile(modelPath(file)).report;
+    expect(report.container).toBe('tfjs');
+    expect(report.ops).toEqual(entry.op_counts);
+    expect(report.inputs.map(ours)).toEqual((entry.inputs ?? []).map(tfSummary));
+    expect(report.outputs.map((o) => o.name)).toEqual(['Identity']);
   });
 });

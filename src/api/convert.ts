@@ -1,0 +1,69 @@
+/**
+ * GraphDef → .tflite: import, run the float pipeline, give the model what TFLite files carry
+ * (a serving_default signature, runtime-version and converter metadata), and write it.
+ */
+import { writeTflite } from '../export/tflite.js';
+import { importModel } from '../import/index.js';
+import type { ShardReader } from '../import/tfjs.js';
+import type { Model } from '../ir/graph.js';
+import { opTypeName } from '../ir/op.js';
+import { FLOAT_PIPELINE, runPipeline, type StepReport } from '../passes/pipeline.js';
+import type { ConversionOptions } from '../passes/pass.js';
+import { REGISTRY } from '../ops/registry.js';
+import { encodeRuntimeVersionMetadata, minRuntimeVersion } from '../ops/runtime-version.js';
+import { UsageError } from '../util/errors.js';
+import { CONVERTER_NAME, CONVERTER_VERSION } from '../util/version.js';
+
+export type { ConversionOptions } from '../passes/pass.js';
+
+export interface ConversionResult {
+  tflite: Uint8Array;
+  model: Model;
+  steps: StepReport[];
+  notices: string[];
+  /** Op histogram of the source graph and of the result. */
+  opsBefore: Record<string, number>;
+  opsAfter: Record<string, number>;
+}
+
+function histogram(model: Model): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const op of model.main.ops) counts[opTypeName(op)] = (counts[opTypeName(op)] ?? 0) + 1;
+  return counts;
+}
+
+/**
+ * Converts a frozen GraphDef (binary or text) or a tfjs graph model's model.json held in `bytes`;
+ * `name` helps format detection, `readShard` reads a tfjs model's weight files.
+ */
+export function convertGraphDef(
+  bytes: Uint8Array,
+  name: string,
+  options: ConversionOptions = {},
+  readShard?: ShardReader,
+): ConversionResult {
+  const { format, model } = importModel(bytes, name, readShard);
+  if (format === 'tflite') throw new UsageError('this is already a .tflite model, not a GraphDef');
+  if (format === 'saved_model' || format === 'meta_graph') {
+    throw new UsageError(`a ${format.replace('_', ' ')} holds variables, not constants: freeze it into a GraphDef first`);
+  }
+  const opsBefore = histogram(model);
+  const notices: string[] = [];
+  const steps = runPipeline(model, FLOAT_PIPELINE, { registry: REGISTRY, options, notice: (m) => notices.push(m) });
+  finishForExport(model);
+  return { tflite: writeTflite(model), model, steps, notices, opsBefore, opsAfter: histogram(model) };
+}
+
+/** What every .tflite we write carries besides the graph. */
+function finishForExport(model: Model): void {
+  const graph = model.main;
+  graph.name = 'main';
+  model.description = `${CONVERTER_NAME} ${CONVERTER_VERSION}`;
+  const entry = (t: (typeof graph.inputs)[number]) => ({ name: t.name.replace(/:\d+$/, ''), tensor: t });
+  model.signatures = [{ key: 'serving_default', subgraph: 0, inputs: graph.inputs.map(entry), outputs: graph.outputs.map(entry) }];
+  const opCodes = model.graphs.flatMap((g) => g.ops.flatMap((op) => (op.dialect === 'tfl' ? [{ builtin: op.builtin, version: op.version }] : [])));
+  model.metadata = [
+    { name: 'min_runtime_version', data: encodeRuntimeVersionMetadata(minRuntimeVersion(opCodes)) },
+    { name: 'converter', data: new TextEncoder().encode(`${CONVERTER_NAME} ${CONVERTER_VERSION}`) },
+  ];
+}

@@ -1,0 +1,172 @@
+/**
+ * Elementwise ops: binary arithmetic and comparisons (with broadcasting) and unary math and
+ * activations. One table row per op: its TFLite code, the TF ops that legalize to it, its
+ * options, and its scalar function; the OpDefs and legalization rules are derived from the rows.
+ */
+import { ActivationFunctionType } from '../../generated/tflite/activation-function-type.js';
+import { AddOptionsT } from '../../generated/tflite/add-options.js';
+import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
+import { BuiltinOptions } from '../../generated/tflite/builtin-options.js';
+import { DivOptionsT } from '../../generated/tflite/div-options.js';
+import { LeakyReluOptionsT } from '../../generated/tflite/leaky-relu-options.js';
+import { MulOptionsT } from '../../generated/tflite/mul-options.js';
+import { SubOptionsT } from '../../generated/tflite/sub-options.js';
+import { isFloat, type DType } from '../ir/dtype.js';
+import type { TflOp, TfOp } from '../ir/op.js';
+import { applyActivation } from '../kernels/activation.js';
+import { binaryElementwise, broadcastShapes, unaryElementwise } from '../kernels/broadcast.js';
+import type { NumericArray, Value } from '../kernels/value.js';
+import { UnsupportedError } from '../util/errors.js';
+import { inputOf, options, requireDtype, type OpDef, type TfLegalization } from './op-def.js';
+import type { Rewriter } from './rewriter.js';
+import { attrFloat, attrString } from './tf-attrs.js';
+
+/** Ops whose options carry a fused activation, applied after the arithmetic. */
+type FusableOptions = AddOptionsT | SubOptionsT | MulOptionsT | DivOptionsT;
+
+interface BinaryRow {
+  builtin: BuiltinOperator;
+  tf: string[];
+  fn: (x: number, y: number, isFloat: boolean) => number;
+  /** Comparisons and logical ops produce bool. */
+  bool?: boolean;
+  makeOptions?: () => TflOp['options'];
+}
+
+const truncDiv = (x: number, y: number, float: boolean) => (float ? x / y : Math.trunc(x / y));
+const floorDiv = (x: number, y: number) => Math.floor(x / y);
+
+const BINARY: BinaryRow[] = [
+  { builtin: BuiltinOperator.ADD, tf: ['Add', 'AddV2'], fn: (x, y) => x + y, makeOptions: () => options(BuiltinOptions.AddOptions, new AddOptionsT()) },
+  { builtin: BuiltinOperator.SUB, tf: ['Sub'], fn: (x, y) => x - y, makeOptions: () => options(BuiltinOptions.SubOptions, new SubOptionsT()) },
+  { builtin: BuiltinOperator.MUL, tf: ['Mul'], fn: (x, y) => x * y, makeOptions: () => options(BuiltinOptions.MulOptions, new MulOptionsT()) },
+  { builtin: BuiltinOperator.DIV, tf: ['RealDiv', 'Div'], fn: truncDiv, makeOptions: () => options(BuiltinOptions.DivOptions, new DivOptionsT()) },
+  { builtin: BuiltinOperator.MAXIMUM, tf: ['Maximum'], fn: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y)) },
+  { builtin: BuiltinOperator.MINIMUM, tf: ['Minimum'], fn: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y)) },
+  { builtin: BuiltinOperator.SQUARED_DIFFERENCE, tf: ['SquaredDifference'], fn: (x, y) => (x - y) * (x - y) },
+  { builtin: BuiltinOperator.POW, tf: ['Pow'], fn: (x, y) => x ** y },
+  { builtin: BuiltinOperator.FLOOR_DIV, tf: ['FloorDiv'], fn: floorDiv },
+  { builtin: BuiltinOperator.FLOOR_MOD, tf: ['FloorMod'], fn: (x, y) => x - Math.floor(x / y) * y },
+  { builtin: BuiltinOperator.LESS, tf: ['Less'], fn: (x, y) => +(x < y), bool: true },
+  { builtin: BuiltinOperator.LESS_EQUAL, tf: ['LessEqual'], fn: (x, y) => +(x <= y), bool: true },
+  { builtin: BuiltinOperator.GREATER, tf: ['Greater'], fn: (x, y) => +(x > y), bool: true },
+  { builtin: BuiltinOperator.GREATER_EQUAL, tf: ['GreaterEqual'], fn: (x, y) => +(x >= y), bool: true },
+  { builtin: BuiltinOperator.EQUAL, tf: ['Equal'], fn: (x, y) => +(x === y), bool: true },
+  { builtin: BuiltinOperator.NOT_EQUAL, tf: ['NotEqual'], fn: (x, y) => +(x !== y), bool: true },
+  { builtin: BuiltinOperator.LOGICAL_AND, tf: ['LogicalAnd'], fn: (x, y) => +(x !== 0 && y !== 0), bool: true },
+  { builtin: BuiltinOperator.LOGICAL_OR, tf: ['LogicalOr'], fn: (x, y) => +(x !== 0 || y !== 0), bool: true },
+];
+
+interface UnaryRow {
+  builtin: BuiltinOperator;
+  tf: string[];
+  fn: (x: number, op: TflOp) => number;
+  bool?: boolean;
+  /** Builds the op's options from the TF node (LeakyRelu's alpha). */
+  optionsFrom?: (op: TfOp) => TflOp['options'];
+}
+
+/** TF's Round and TFLite's ROUND: halves go to the even neighbour. */
+function roundHalfToEven(x: number): number {
+  const floor = Math.floor(x);
+  const diff = x - floor;
+  if (diff < 0.5 || (diff === 0.5 && floor % 2 === 0)) return floor;
+  return floor + 1;
+}
+
+function leakyAlpha(op: TflOp): number {
+  return op.options?.value instanceof LeakyReluOptionsT ? op.options.value.alpha : 0;
+}
+
+const UNARY: UnaryRow[] = [
+  { builtin: BuiltinOperator.RELU, tf: ['Relu'], fn: (x) => (x < 0 ? 0 : x) },
+  { builtin: BuiltinOperator.RELU6, tf: ['Relu6'], fn: (x) => (x < 0 ? 0 : x > 6 ? 6 : x) },
+  { builtin: BuiltinOperator.RELU_N1_TO_1, tf: [], fn: (x) => (x < -1 ? -1 : x > 1 ? 1 : x) },
+  { builtin: BuiltinOperator.LOGISTIC, tf: ['Sigmoid'], fn: (x) => 1 / (1 + Math.exp(-x)) },
+  { builtin: BuiltinOperator.TANH, tf: ['Tanh'], fn: Math.tanh },
+  { builtin: BuiltinOperator.EXP, tf: ['Exp'], fn: Math.exp },
+  { builtin: BuiltinOperator.LOG, tf: ['Log'], fn: Math.log },
+  { builtin: BuiltinOperator.SQRT, tf: ['Sqrt'], fn: Math.sqrt },
+  { builtin: BuiltinOperator.RSQRT, tf: ['Rsqrt'], fn: (x) => 1 / Math.sqrt(x) },
+  { builtin: BuiltinOperator.ABS, tf: ['Abs'], fn: Math.abs },
+  { builtin: BuiltinOperator.NEG, tf: ['Neg'], fn: (x) => -x },
+  { builtin: BuiltinOperator.SQUARE, tf: ['Square'], fn: (x) => x * x },
+  { builtin: BuiltinOperator.FLOOR, tf: ['Floor'], fn: Math.floor },
+  { builtin: BuiltinOperator.CEIL, tf: ['Ceil'], fn: Math.ceil },
+  { builtin: BuiltinOperator.ROUND, tf: ['Round'], fn: roundHalfToEven },
+  { builtin: BuiltinOperator.SIN, tf: ['Sin'], fn: Math.sin },
+  { builtin: BuiltinOperator.COS, tf: ['Cos'], fn: Math.cos },
+  { builtin: BuiltinOperator.ELU, tf: ['Elu'], fn: (x) => (x < 0 ? Math.expm1(x) : x) },
+  { builtin: BuiltinOperator.HARD_SWISH, tf: [], fn: (x) => (x * Math.min(6, Math.max(0, x + 3))) / 6 },
+  {
+    builtin: BuiltinOperator.LEAKY_RELU,
+    tf: ['LeakyRelu'],
+    fn: (x, op) => (x < 0 ? leakyAlpha(op) * x : x),
+    optionsFrom: (op) => options(BuiltinOptions.LeakyReluOptions, new LeakyReluOptionsT(attrFloat(op, 'alpha', 0.2))),
+  },
+  { builtin: BuiltinOperator.LOGICAL_NOT, tf: ['LogicalNot'], fn: (x) => +(x === 0), bool: true },
+];
+
+function binaryDef(row: BinaryRow): OpDef {
+  return {
+    builtin: row.builtin,
+    infer(op) {
+      const a = inputOf(op, 0);
+      const b = inputOf(op, 1);
+      const shape = a.shape === null || b.shape === null ? null : broadcastShapes(a.shape, b.shape);
+      return [{ dtype: row.bool ? 'bool' : requireDtype(a), shape }];
+    },
+    evaluate(op, [a, b]) {
+      const dtype: DType = row.bool ? 'bool' : a!.dtype;
+      const float = isFloat(a!.dtype);
+      const out = binaryElementwise(a!, b!, dtype, (x, y) => row.fn(x, y, float));
+      const act = (op.options?.value as FusableOptions | undefined)?.fusedActivationFunction;
+      if (act !== undefined && act !== ActivationFunctionType.NONE) applyActivation(out.data as NumericArray, act);
+      return [out];
+    },
+  };
+}
+
+function unaryDef(row: UnaryRow): OpDef {
+  return {
+    builtin: row.builtin,
+    infer(op) {
+      const a = inputOf(op, 0);
+      return [{ dtype: row.bool ? 'bool' : requireDtype(a), shape: a.shape }];
+    },
+    evaluate(op, [a]) {
+      return [unaryElementwise(a!, row.bool ? 'bool' : a!.dtype, (x) => row.fn(x, op))];
+    },
+  };
+}
+
+export const ELEMENTWISE_OPS: OpDef[] = [...BINARY.map(binaryDef), ...UNARY.map(unaryDef)];
+
+/** BiasAdd is an ADD; in NCHW the bias must first be shaped to broadcast over C. */
+function legalizeBiasAdd(op: TfOp, rw: Rewriter) {
+  const x = inputOf(op, 0);
+  const bias = inputOf(op, 1);
+  let b = bias;
+  if (attrString(op, 'data_format', 'NHWC') === 'NCHW') {
+    if (x.shape === null) throw new UnsupportedError(`BiasAdd "${op.name}" in NCHW needs an input of known rank`);
+    const shape = [-1, ...new Array<number>(x.shape.length - 2).fill(1)];
+    b = rw.tfl1(BuiltinOperator.RESHAPE, [bias, rw.int32(`${op.name}/bias_shape`, shape)], null, `${op.name}/bias`);
+  }
+  return [rw.tfl1(BuiltinOperator.ADD, [x, b], options(BuiltinOptions.AddOptions, new AddOptionsT()), op.name)];
+}
+
+export const ELEMENTWISE_LEGALIZATIONS: TfLegalization[] = [
+  ...BINARY.filter((row) => row.tf.length > 0).map(
+    (row): TfLegalization => ({
+      tfTypes: row.tf,
+      legalize: (op, rw) => [rw.tfl1(row.builtin, [inputOf(op, 0), inputOf(op, 1)], row.makeOptions?.() ?? null, op.name)],
+    }),
+  ),
+  ...UNARY.filter((row) => row.tf.length > 0).map(
+    (row): TfLegalization => ({
+      tfTypes: row.tf,
+      legalize: (op, rw) => [rw.tfl1(row.builtin, [inputOf(op, 0)], row.optionsFrom?.(op) ?? null, op.name)],
+    }),
+  ),
+  { tfTypes: ['BiasAdd', 'BiasAddV1'], legalize: legalizeBiasAdd },
+];

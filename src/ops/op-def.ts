@@ -1,0 +1,67 @@
+/**
+ * What the converter knows about one TFLite op: how to infer its output types, how to evaluate it
+ * (the reference kernel, used by constant folding and the executor), and which version of the op
+ * the runtime needs. TF ops become these through legalization rules, declared next to the op in
+ * its family file.
+ */
+import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
+import { BuiltinOptions } from '../../generated/tflite/builtin-options.js';
+import type { DType } from '../ir/dtype.js';
+import type { TflOp, TfOp } from '../ir/op.js';
+import type { Shape, Tensor } from '../ir/tensor.js';
+import type { Value } from '../kernels/value.js';
+import { GraphError } from '../util/errors.js';
+import type { Rewriter } from './rewriter.js';
+
+export interface TensorType {
+  dtype: DType;
+  shape: Shape;
+}
+
+export interface OpDef {
+  readonly builtin: BuiltinOperator;
+  /**
+   * Output dtypes and shapes from the inputs' (op.inputs[i].dtype/.shape, and their data when
+   * constant). Unknown dimensions are -1; an unknown rank is null.
+   */
+  infer(op: TflOp): TensorType[];
+  /** The reference kernel, on fully known values. Ops without one are never folded. */
+  evaluate?(op: TflOp, inputs: (Value | null)[]): Value[];
+  /** The operator version this instance needs (TFLite's op_version rules); 1 when absent. */
+  version?(op: TflOp): number;
+}
+
+/** Rewrites a TF op into TFLite ops, returning the tensors that replace its outputs, in order. */
+export interface TfLegalization {
+  readonly tfTypes: readonly string[];
+  legalize(op: TfOp, rw: Rewriter): (Tensor | null)[];
+}
+
+/** An options object of the generated object API, with the union tag it is stored under. */
+export function options<T extends { pack(builder: never): number }>(type: BuiltinOptions, value: T): TflOp['options'] {
+  return { type, value };
+}
+
+/** The op's builtin options as the expected class, or a GraphError naming the op. */
+export function optionsAs<T>(op: TflOp, ctor: abstract new (...args: never[]) => T): T {
+  const value = op.options?.value;
+  if (!(value instanceof ctor)) {
+    throw new GraphError(`${BuiltinOperator[op.builtin]} "${op.name}" lacks its ${ctor.name}`);
+  }
+  return value;
+}
+
+/** Input `i`, which the op requires. */
+export function inputOf(op: TflOp | TfOp, i: number): Tensor {
+  const t = op.inputs[i];
+  if (t === undefined || t === null) {
+    const type = op.dialect === 'tf' ? op.type : BuiltinOperator[op.builtin];
+    throw new GraphError(`${type} "${op.name}" is missing input ${i}`);
+  }
+  return t;
+}
+
+export function requireDtype(t: Tensor): DType {
+  if (t.dtype === null) throw new GraphError(`tensor "${t.name}" has no known dtype`);
+  return t.dtype;
+}

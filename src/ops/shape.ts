@@ -1,0 +1,146 @@
+/**
+ * Ops that move data without arithmetic: RESHAPE, TRANSPOSE, SQUEEZE, EXPAND_DIMS. Shape
+ * arguments are int32 tensors in TFLite; TF graphs often compute them (Keras Flatten's Shape →
+ * StridedSlice → Pack), which constant folding resolves before export.
+ */
+import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
+import { BuiltinOptions } from '../../generated/tflite/builtin-options.js';
+import { SqueezeOptionsT } from '../../generated/tflite/squeeze-options.js';
+import type { TfOp } from '../ir/op.js';
+import { constValues, type Shape, type Tensor } from '../ir/tensor.js';
+import { makeValue, stridesOf, toNumbers, type Value } from '../kernels/value.js';
+import { GraphError } from '../util/errors.js';
+import { inputOf, options, requireDtype, type OpDef, type TfLegalization } from './op-def.js';
+import type { Rewriter } from './rewriter.js';
+import { attrInts } from './tf-attrs.js';
+
+/** The values of a constant integer tensor, or null when it is not constant. */
+export function constInts(t: Tensor | null | undefined): number[] | null {
+  if (!t || t.data === null || t.data.kind !== 'bytes' || t.dtype === null) return null;
+  return Array.from(constValues(t.data, t.dtype) as ArrayLike<number | bigint>, Number);
+}
+
+/** TF's reshape target: one -1 takes what the other dimensions leave. */
+export function resolveReshape(target: readonly number[], inputShape: Shape): number[] {
+  const known = target.reduce((n, d) => (d >= 0 ? n * d : n), 1);
+  const total = inputShape === null ? -1 : inputShape.reduce((n, d) => (d < 0 || n < 0 ? -1 : n * d), 1);
+  return target.map((d) => (d >= 0 ? d : total >= 0 && known > 0 ? total / known : -1));
+}
+
+const reshape: OpDef = {
+  builtin: BuiltinOperator.RESHAPE,
+  infer(op) {
+    const x = inputOf(op, 0);
+    const target = constInts(op.inputs[1]);
+    const rank = op.inputs[1]?.shape?.[0];
+    const shape = target !== null ? resolveReshape(target, x.shape) : rank !== undefined && rank >= 0 ? new Array<number>(rank).fill(-1) : null;
+    return [{ dtype: requireDtype(x), shape }];
+  },
+  evaluate(_op, [x, target]) {
+    return [{ dtype: x!.dtype, shape: resolveReshape(toNumbers(target!), x!.shape), data: x!.data }];
+  },
+};
+
+export function transposeValue(x: Value, perm: readonly number[]): Value {
+  const shape = perm.map((p) => x.shape[p]!);
+  const out = makeValue(x.dtype, shape);
+  const inStrides = stridesOf(x.shape);
+  const strides = perm.map((p) => inStrides[p]!);
+  const coords = new Array<number>(shape.length).fill(0);
+  const src = x.data as unknown as { [i: number]: number | bigint };
+  const dst = out.data as unknown as { [i: number]: number | bigint };
+  let at = 0;
+  for (let i = 0; i < out.data.length; i++) {
+    dst[i] = src[at]!;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      coords[d]!++;
+      at += strides[d]!;
+      if (coords[d]! < shape[d]!) break;
+      at -= strides[d]! * coords[d]!;
+      coords[d] = 0;
+    }
+  }
+  return out;
+}
+
+const transpose: OpDef = {
+  builtin: BuiltinOperator.TRANSPOSE,
+  infer(op) {
+    const x = inputOf(op, 0);
+    const perm = constInts(op.inputs[1]);
+    const shape = x.shape === null ? null : perm === null ? x.shape.map(() => -1) : perm.map((p) => x.shape![p] ?? -1);
+    return [{ dtype: requireDtype(x), shape }];
+  },
+  evaluate(_op, [x, perm]) {
+    return [transposeValue(x!, toNumbers(perm!))];
+  },
+};
+
+function squeezedShape(shape: readonly number[], dims: readonly number[]): number[] {
+  const axes = new Set(dims.map((d) => (d < 0 ? d + shape.length : d)));
+  return shape.filter((d, i) => (axes.size === 0 ? d !== 1 : !axes.has(i)));
+}
+
+const squeeze: OpDef = {
+  builtin: BuiltinOperator.SQUEEZE,
+  infer(op) {
+    const x = inputOf(op, 0);
+    const dims = op.options?.value instanceof SqueezeOptionsT ? op.options.value.squeezeDims : [];
+    return [{ dtype: requireDtype(x), shape: x.shape === null ? null : squeezedShape(x.shape, dims) }];
+  },
+  evaluate(op, [x]) {
+    const dims = op.options?.value instanceof SqueezeOptionsT ? op.options.value.squeezeDims : [];
+    return [{ dtype: x!.dtype, shape: squeezedShape(x!.shape, dims), data: x!.data }];
+  },
+};
+
+function expandedShape(shape: readonly number[], axis: number): number[] {
+  const at = axis < 0 ? axis + shape.length + 1 : axis;
+  if (at < 0 || at > shape.length) throw new GraphError(`EXPAND_DIMS axis ${axis} is out of range for rank ${shape.length}`);
+  return [...shape.slice(0, at), 1, ...shape.slice(at)];
+}
+
+const expandDims: OpDef = {
+  builtin: BuiltinOperator.EXPAND_DIMS,
+  infer(op) {
+    const x = inputOf(op, 0);
+    const axis = constInts(op.inputs[1]);
+    const shape = x.shape === null ? null : axis === null ? [...x.shape, -1].map(() => -1) : expandedShape(x.shape, axis[0]!);
+    return [{ dtype: requireDtype(x), shape }];
+  },
+  evaluate(_op, [x, axis]) {
+    return [{ dtype: x!.dtype, shape: expandedShape(x!.shape, toNumbers(axis!)[0]!), data: x!.data }];
+  },
+};
+
+export const SHAPE_OPS: OpDef[] = [reshape, transpose, squeeze, expandDims];
+
+/** TFLite wants int32 shape arguments; TF allows int64. */
+export function asInt32(rw: Rewriter, t: Tensor, name: string): Tensor {
+  if (t.dtype === 'int32') return t;
+  const values = constInts(t);
+  if (values !== null) return rw.int32(name, values, t.shape ?? [values.length]);
+  return rw.tfl1(BuiltinOperator.CAST, [t], null, name);
+}
+
+export const SHAPE_LEGALIZATIONS: TfLegalization[] = [
+  {
+    tfTypes: ['Reshape'],
+    legalize: (op, rw) => [rw.tfl1(BuiltinOperator.RESHAPE, [inputOf(op, 0), asInt32(rw, inputOf(op, 1), `${op.name}/shape`)], null, op.name)],
+  },
+  {
+    tfTypes: ['Transpose'],
+    legalize: (op, rw) => [rw.tfl1(BuiltinOperator.TRANSPOSE, [inputOf(op, 0), asInt32(rw, inputOf(op, 1), `${op.name}/perm`)], null, op.name)],
+  },
+  {
+    tfTypes: ['Squeeze'],
+    legalize: (op: TfOp, rw) => {
+      const opts = new SqueezeOptionsT(attrInts(op, 'squeeze_dims', []));
+      return [rw.tfl1(BuiltinOperator.SQUEEZE, [inputOf(op, 0)], options(BuiltinOptions.SqueezeOptions, opts), op.name)];
+    },
+  },
+  {
+    tfTypes: ['ExpandDims'],
+    legalize: (op, rw) => [rw.tfl1(BuiltinOperator.EXPAND_DIMS, [inputOf(op, 0), asInt32(rw, inputOf(op, 1), `${op.name}/axis`)], null, op.name)],
+  },
+];

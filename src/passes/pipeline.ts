@@ -1,0 +1,59 @@
+/**
+ * The conversion pipeline: one ordered list, each step with the reason it sits where it does.
+ * The IR verifier runs after every step, so a pass that breaks an invariant is named at once.
+ */
+import type { Model } from '../ir/graph.js';
+import { verifyModel } from '../ir/verify.js';
+import { GraphError } from '../util/errors.js';
+import { foldConstants } from './fold-constants.js';
+import { fuseActivation } from './fuse-activation.js';
+import { fuseActivationPatterns } from './fuse-activation-patterns.js';
+import { fuseBiasAdd } from './fuse-bias-add.js';
+import { fuseMulIntoWeights } from './fuse-mul-into-weights.js';
+import { legalize } from './legalize.js';
+import type { Pass, PassContext } from './pass.js';
+import { prune } from './prune.js';
+import { removeDropout } from './remove-dropout.js';
+import { removeIdentity } from './remove-identity.js';
+import { selectIo } from './select-io.js';
+
+export interface PipelineStep {
+  pass: Pass;
+  why: string;
+}
+
+export const FLOAT_PIPELINE: readonly PipelineStep[] = [
+  { pass: selectIo, why: 'first: every later step works between the chosen inputs and outputs' },
+  { pass: removeIdentity, why: 'on TF ops: identities and defaulted placeholders only forward values' },
+  { pass: removeDropout, why: 'on TF ops, while the dropout pattern (random mask × scaled input) is still recognizable' },
+  { pass: prune, why: 'before legalizing, so training-only and unreachable ops cannot fail the conversion' },
+  { pass: legalize, why: 'TF ops to TFLite ops, in topological order so each rule sees typed inputs' },
+  { pass: foldConstants, why: 'evaluates what constants determine (transposed weights, shape chains) and infers every shape' },
+  { pass: fuseActivationPatterns, why: 'after folding (plain constants), before fuse-activation would hide RELU6 inside an ADD' },
+  { pass: fuseMulIntoWeights, why: 'after folding (weights are constants in TFLite layout), before bias fusion: batch norm is MUL then ADD' },
+  { pass: fuseBiasAdd, why: 'after folding, when bias vectors and weight layouts are plain constants' },
+  { pass: fuseActivation, why: 'after bias fusion, so MatMul + BiasAdd + Relu ends as one op' },
+  { pass: prune, why: 'last: drop constants and ops the fusions left unused' },
+];
+
+export interface StepReport {
+  pass: string;
+  summary: string;
+  opsAfter: number;
+}
+
+/** Runs the steps in order, verifying the IR after each; returns what each step did. */
+export function runPipeline(model: Model, steps: readonly PipelineStep[], ctx: PassContext): StepReport[] {
+  const reports: StepReport[] = [];
+  for (const { pass } of steps) {
+    const summary = pass.run(model, ctx);
+    try {
+      verifyModel(model);
+    } catch (err) {
+      if (err instanceof GraphError) throw new GraphError(`after pass ${pass.name}: ${err.message}`, { cause: err });
+      throw err;
+    }
+    reports.push({ pass: pass.name, summary, opsAfter: model.main.ops.length });
+  }
+  return reports;
+}

@@ -1,0 +1,104 @@
+/**
+ * select-io: decides the converted model's inputs and outputs, as tflite_convert's
+ * --input_arrays/--output_arrays/--input_shapes do, and fixes the input shapes.
+ *
+ * - Inputs default to the graph's Placeholders. A named Const or an op output becomes an input
+ *   too: the graph is cut there (how TF users feed an intermediate tensor).
+ * - Outputs default to the nodes nobody reads, leaving out bookkeeping (NoOp, save/restore).
+ * - An unknown batch dimension becomes 1, with a notice; any other unknown dimension needs
+ *   --input_shapes.
+ * Runs first: every later pass works on the graph between these inputs and outputs.
+ */
+import type { Graph } from '../ir/graph.js';
+import { Tensor } from '../ir/tensor.js';
+import { isBookkeepingOp } from '../ops/tf-node-kinds.js';
+import { UsageError } from '../util/errors.js';
+import type { Pass, PassContext } from './pass.js';
+
+function findTensor(graph: Graph, ref: string): Tensor | undefined {
+  const name = ref.replace(/:0$/, '');
+  return graph.tensors.find((t) => t.name === name);
+}
+
+function known(graph: Graph): string {
+  const names = graph.tensors.filter((t) => !t.name.includes(':')).map((t) => t.name);
+  return names.length > 8 ? `${names.slice(0, 8).join(', ')}, …` : names.join(', ');
+}
+
+function selectInputs(graph: Graph, ctx: PassContext): void {
+  const requested = ctx.options.inputArrays;
+  if (requested === undefined || requested.length === 0) return;
+  graph.inputs = requested.map((ref) => {
+    const found = findTensor(graph, ref);
+    if (found === undefined) throw new UsageError(`--input_arrays: no node named "${ref}" (nodes: ${known(graph)})`);
+    if (found.producer === null && found.data === null) return found;
+    // Cut the graph here: a fresh tensor takes the place of the constant or op output.
+    const input = graph.addTensor(new Tensor(found.name, found.dtype, found.shape === null ? null : found.shape.slice()));
+    graph.replaceUses(found, input);
+    found.name = `${found.name}/replaced_by_input`;
+    return input;
+  });
+}
+
+function applyShapes(graph: Graph, ctx: PassContext): void {
+  const shapes = ctx.options.inputShapes ?? [];
+  if (shapes.length > graph.inputs.length) {
+    throw new UsageError(`--input_shapes gives ${shapes.length} shapes for ${graph.inputs.length} inputs`);
+  }
+  const byName = ctx.options.inputShapesByName ?? {};
+  for (const name of Object.keys(byName)) {
+    if (!graph.inputs.some((t) => t.name === name)) throw new UsageError(`an input shape is given for "${name}", which is not an input`);
+  }
+  graph.inputs.forEach((input, i) => {
+    const given = byName[input.name] ?? shapes[i];
+    if (given !== undefined && given !== null) {
+      if (input.shape !== null && input.shape.length !== given.length) {
+        throw new UsageError(`--input_shapes: input "${input.name}" has rank ${input.shape.length}, the shape given is [${given}]`);
+      }
+      input.shape = given.slice();
+    }
+    if (input.shape === null) {
+      throw new UsageError(`input "${input.name}" has an unknown shape: give it with --input_shapes`);
+    }
+    if (input.shape[0] === -1) {
+      input.shape[0] = 1;
+      ctx.notice(`input "${input.name}": unknown batch dimension set to 1 (use --input_shapes to choose)`);
+    }
+    const unknown = input.shape.findIndex((d) => d < 0);
+    if (unknown >= 0) {
+      throw new UsageError(`input "${input.name}" has unknown dimension ${unknown} in [${input.shape}]: give it with --input_shapes`);
+    }
+  });
+}
+
+function selectOutputs(graph: Graph, ctx: PassContext): void {
+  const requested = ctx.options.outputArrays;
+  if (requested !== undefined && requested.length > 0) {
+    graph.outputs = requested.map((ref) => {
+      const found = findTensor(graph, ref);
+      if (found === undefined) throw new UsageError(`--output_arrays: no node named "${ref}" (nodes: ${known(graph)})`);
+      return found;
+    });
+    return;
+  }
+  const read = new Set<string>();
+  for (const op of graph.ops) {
+    for (const t of op.inputs) if (t?.producer) read.add(t.producer.name);
+    if (op.dialect === 'tf') for (const c of op.controlInputs) read.add(c);
+  }
+  graph.outputs = graph.ops
+    .filter((op) => !read.has(op.name) && op.outputs.length > 0 && !(op.dialect === 'tf' && isBookkeepingOp(op.type)))
+    .map((op) => op.outputs[0]!);
+  if (graph.outputs.length === 0) throw new UsageError('the graph has no outputs: name them with --output_arrays');
+}
+
+export const selectIo: Pass = {
+  name: 'select-io',
+  run(model, ctx) {
+    const graph = model.main;
+    selectInputs(graph, ctx);
+    applyShapes(graph, ctx);
+    selectOutputs(graph, ctx);
+    return `inputs ${graph.inputs.map((t) => t.name).join(', ')}; outputs ${graph.outputs.map((t) => t.name).join(', ')}`;
+  },
+};

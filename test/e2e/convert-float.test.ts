@@ -1,0 +1,97 @@
+/**
+ * Float conversion end to end: a real frozen GraphDef goes through our converter, the .tflite runs
+ * in LiteRT.js, and its outputs are compared with tfjs executing the same GraphDef on the same
+ * inputs (max |err| / max |ref| ≤ 1e-4). Neither side is our own executor.
+ */
+import { describe, expect, test } from 'vitest';
+import { ActivationFunctionType } from '../../generated/tflite/activation-function-type.js';
+import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
+import { convertGraphDef, type ConversionOptions } from '../../src/api/convert.js';
+import { readTflite } from '../../src/import/tflite.js';
+import { opTypeName } from '../../src/ir/op.js';
+import { mulberry32 } from '../harness/random-inputs.js';
+import { runTflite } from '../harness/litert.js';
+import { runGraphDef } from '../harness/tfjs-graphdef.js';
+import { readModel } from '../helpers/fixtures.js';
+
+interface Case {
+  file: string;
+  options: ConversionOptions;
+  /** Input name → shape, for the random inputs. */
+  inputs: Record<string, number[]>;
+  outputs: string[];
+  /** The op histogram the converted model must have. */
+  ops: Record<string, number>;
+}
+
+const CASES: Case[] = [
+  {
+    file: 'tensorflow_onnx/fc-layers/frozen.pb',
+    options: {},
+    inputs: { X: [1, 784] },
+    outputs: ['output'],
+    ops: { FULLY_CONNECTED: 3 },
+  },
+  {
+    file: 'tensorflow_onnx/ae0/frozen.pb',
+    options: {},
+    inputs: { X: [1, 784] },
+    outputs: ['output'],
+    ops: { FULLY_CONNECTED: 4, LOGISTIC: 4 },
+  },
+  {
+    file: 'tensorflow_onnx/regression/graphdef/frozen.pb',
+    options: { inputShapes: [[1]] },
+    inputs: { X: [1] },
+    outputs: ['pred'],
+    ops: { MUL: 1, ADD: 1 },
+  },
+];
+
+function maxRelErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) {
+    err = Math.max(err, Math.abs(ours[i]! - ref[i]!));
+    scale = Math.max(scale, Math.abs(ref[i]!));
+  }
+  return err / Math.max(scale, 1e-30);
+}
+
+function histogram(tflite: Uint8Array): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const op of readTflite(tflite).main.ops) counts[opTypeName(op)] = (counts[opTypeName(op)] ?? 0) + 1;
+  return counts;
+}
+
+describe('float conversion matches tfjs on the source graph', () => {
+  test.each(CASES)('$file', async ({ file, options, inputs, outputs, ops }) => {
+    const pb = readModel(file);
+    const { tflite } = convertGraphDef(pb, file, options);
+    expect(histogram(tflite)).toEqual(ops);
+    const random = mulberry32(42);
+    const feeds = Object.entries(inputs).map(([name, shape]) => {
+      const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random() * 2 - 1);
+      return { name, shape, data };
+    });
+    const ours = await runTflite(tflite, feeds.map((f) => f.data));
+    const ref = await runGraphDef(pb, Object.fromEntries(feeds.map((f) => [f.name, { dtype: 'float32' as const, shape: f.shape, data: f.data }])), outputs);
+    expect(ours.outputs).toHaveLength(ref.length);
+    ref.forEach((r, i) => {
+      const o = ours.outputs[i]!;
+      expect(o.shape).toEqual(r.shape.length === 0 ? o.shape : r.shape);
+      expect(maxRelErr(o.data as Float32Array, r.data as Float32Array)).toBeLessThanOrEqual(1e-4);
+    });
+  });
+});
+
+describe('fusions', () => {
+  test('MatMul + BiasAdd + Relu becomes one FULLY_CONNECTED with RELU fused', () => {
+    const { tflite } = convertGraphDef(readModel('tensorflow_onnx/fc-layers/frozen.pb'), 'fc.pb');
+    const ops = readTflite(tflite).main.ops;
+    const acts = ops.map((op) => (op.dialect === 'tfl' && op.builtin === BuiltinOperator.FULLY_CONNECTED ? (op.options?.value as { fusedActivationFunction: number }).fusedActivationFunction : -1));
+    expect(acts).toEqual([ActivationFunctionType.RELU, ActivationFunctionType.RELU, ActivationFunctionType.NONE]);
+    // Each FULLY_CONNECTED has its bias as a third input.
+    for (const op of ops) expect(op.inputs[2]?.data).not.toBeNull();
+  });
+});

@@ -1,0 +1,149 @@
+/** Golden-graph tests of the passes that run on TF ops: select-io, remove-identity, remove-dropout, prune, and legalize's error listing. */
+import { describe, expect, test } from 'vitest';
+import { UnsupportedError, UsageError } from '../../src/util/errors.js';
+import { attr, GraphDefBuilder } from '../helpers/graphdef-builder.js';
+import { golden, runSteps } from '../helpers/passes.js';
+
+const F = { T: attr.type('float32') };
+
+describe('select-io', () => {
+  test('a named Const becomes an input; the unknown batch is set to 1 with a notice', () => {
+    const pb = new GraphDefBuilder()
+      .placeholder('p', [-1, 3])
+      .constant('c', Float32Array.from([1, 2, 3]), [1, 3])
+      .node('y', 'AddV2', ['p', 'c'], F)
+      .encode();
+    const { text, notices } = runSteps(pb, ['select-io'], { inputArrays: ['p', 'c'] });
+    expect(text).toBe(
+      golden(`
+        graph main(%p: float32[1,3], %c: float32[1,3]) -> (%y)
+          %y: float32* = tf.AddV2(%p, %c) {T: "float32"}
+      `),
+    );
+    expect(notices).toEqual(['input "p": unknown batch dimension set to 1 (use --input_shapes to choose)']);
+  });
+
+  test('input shapes by position and by name; errors for unknown names and ranks', () => {
+    const pb = new GraphDefBuilder().placeholder('p', null).node('y', 'Relu', ['p'], F).encode();
+    expect(runSteps(pb, ['select-io'], { inputShapes: [[2, 5]] }).text).toContain('%p: float32[2,5]');
+    expect(runSteps(pb, ['select-io'], { inputShapesByName: { p: [7] } }).text).toContain('%p: float32[7]');
+    expect(() => runSteps(pb, ['select-io'])).toThrow(/input "p" has an unknown shape: give it with --input_shapes/);
+    expect(() => runSteps(pb, ['select-io'], { inputArrays: ['nope'] })).toThrow(UsageError);
+    expect(() => runSteps(pb, ['select-io'], { outputArrays: ['nope'], inputShapes: [[1]] })).toThrow(/--output_arrays: no node named "nope"/);
+  });
+
+  test('default outputs are the nodes nobody reads, without bookkeeping ops', () => {
+    const pb = new GraphDefBuilder()
+      .placeholder('p', [1])
+      .node('a', 'Relu', ['p'], F)
+      .node('b', 'Neg', ['p'], F)
+      .node('init', 'NoOp', ['^a'])
+      .encode();
+    expect(runSteps(pb, ['select-io']).text.split('\n')[0]).toBe('graph main(%p: float32[1]) -> (%b)');
+  });
+});
+
+describe('remove-identity', () => {
+  test('identities vanish and the output keeps the name the user asked for', () => {
+    const pb = new GraphDefBuilder()
+      .placeholder('x', [2])
+      .node('id1', 'Identity', ['x'], F)
+      .node('r', 'Relu', ['id1'], F)
+      .node('stop', 'StopGradient', ['r'], F)
+      .node('output', 'Identity', ['stop'], F)
+      .encode();
+    const { text } = runSteps(pb, ['select-io', 'remove-identity', 'prune']);
+    expect(text).toBe(
+      golden(`
+        graph main(%x: float32[2]) -> (%output)
+          %output: float32* = tf.Relu(%x) {T: "float32"}
+      `),
+    );
+  });
+
+  test('PlaceholderWithDefault that is not an input yields its default', () => {
+    const pb = new GraphDefBuilder()
+      .placeholder('x', [2])
+      .constant('d', Float32Array.from([0.5]), [])
+      .node('rate', 'PlaceholderWithDefault', ['d'], { dtype: attr.type('float32'), shape: attr.shape([]) })
+      .node('y', 'Mul', ['x', 'rate'], F)
+      .encode();
+    const { text } = runSteps(pb, ['select-io', 'remove-identity', 'prune']);
+    expect(text).toContain('%y: float32* = tf.Mul(%x, %d)');
+  });
+});
+
+describe('remove-dropout', () => {
+  /** TF1's tf.nn.dropout: x / keep_prob * floor(keep_prob + random_uniform). */
+  function tf1Dropout() {
+    return new GraphDefBuilder()
+      .placeholder('x', [1, 4])
+      .placeholder('keep_prob', null)
+      .constant('shape', Int32Array.from([1, 4]), [2])
+      .node('dropout/random_uniform', 'RandomUniform', ['shape'], { T: attr.type('int32'), dtype: attr.type('float32') })
+      .node('dropout/add', 'Add', ['keep_prob', 'dropout/random_uniform'], F)
+      .node('dropout/Floor', 'Floor', ['dropout/add'], F)
+      .node('dropout/div', 'RealDiv', ['x', 'keep_prob'], F)
+      .node('dropout/mul', 'Mul', ['dropout/div', 'dropout/Floor'], F)
+      .node('y', 'Relu', ['dropout/mul'], F)
+      .encode();
+  }
+
+  test('TF1 dropout and its keep_prob placeholder disappear', () => {
+    const { text } = runSteps(tf1Dropout(), ['select-io', 'remove-identity', 'remove-dropout', 'prune'], { inputArrays: ['x'] });
+    expect(text).toBe(
+      golden(`
+        graph main(%x: float32[1,4]) -> (%y)
+          %y: float32* = tf.Relu(%x) {T: "float32"}
+      `),
+    );
+  });
+
+  test('TF2 dropout (x * scale * Cast(random >= rate)) disappears', () => {
+    const pb = new GraphDefBuilder()
+      .placeholder('x', [1, 4])
+      .constant('shape', Int32Array.from([1, 4]), [2])
+      .constant('scale', Float32Array.from([2]), [])
+      .constant('rate', Float32Array.from([0.5]), [])
+      .node('r', 'RandomUniform', ['shape'], { T: attr.type('int32'), dtype: attr.type('float32') })
+      .node('ge', 'GreaterEqual', ['r', 'rate'], F)
+      .node('mask', 'Cast', ['ge'], { SrcT: attr.type('bool'), DstT: attr.type('float32') })
+      .node('scaled', 'Mul', ['x', 'scale'], F)
+      .node('out', 'Mul', ['scaled', 'mask'], F)
+      .encode();
+    const { text } = runSteps(pb, ['select-io', 'remove-dropout', 'prune']);
+    expect(text).toBe('graph main(%x: float32[1,4]) -> (%x)');
+  });
+
+  test('a Mul without a random mask is left alone', () => {
+    const pb = new GraphDefBuilder().placeholder('x', [2]).placeholder('k', [2]).node('m', 'Mul', ['x', 'k'], F).encode();
+    expect(runSteps(pb, ['select-io', 'remove-dropout', 'prune']).text).toContain('tf.Mul(%x, %k)');
+  });
+});
+
+describe('prune and legalize errors', () => {
+  test('an output that needs a Placeholder left out of the inputs is a usage error naming it', () => {
+    const pb = new GraphDefBuilder().placeholder('x', [2]).placeholder('k', [2]).node('m', 'Mul', ['x', 'k'], F).encode();
+    expect(() => runSteps(pb, ['select-io', 'prune'], { inputArrays: ['x'] })).toThrow(/depend on "k", which is not an input/);
+  });
+
+  test('every unsupported op type is listed with its nodes, not just the first', () => {
+    const pb = new GraphDefBuilder()
+      .placeholder('x', [2])
+      .node('a', 'Erfinv', ['x'], F)
+      .node('b', 'Digamma', ['a'], F)
+      .node('c', 'Erfinv', ['b'], F)
+      .encode();
+    expect(() => runSteps(pb, ['select-io', 'prune', 'legalize'])).toThrow(UnsupportedError);
+    expect(() => runSteps(pb, ['select-io', 'prune', 'legalize'])).toThrow(
+      /2 TensorFlow op types have no TFLite conversion: Erfinv \("a", "c"\); Digamma \("b"\)/,
+    );
+  });
+
+  test('--allow_custom_ops keeps them as CUSTOM ops', () => {
+    const pb = new GraphDefBuilder().placeholder('x', [2]).node('a', 'Erfinv', ['x'], F).node('r', 'Relu', ['a'], F).encode();
+    const { text } = runSteps(pb, ['select-io', 'prune', 'legalize'], { allowCustomOps: true });
+    expect(text).toContain('%a: float32* = Erfinv(%x)');
+    expect(text).toContain('%r: float32* = RELU(%a)');
+  });
+});
