@@ -10,6 +10,7 @@ import { opTypeName } from '../ir/op.js';
 import { FLOAT_PIPELINE, runPipeline, type StepReport } from '../passes/pipeline.js';
 import type { ConversionOptions } from '../passes/pass.js';
 import { REGISTRY } from '../ops/registry.js';
+import { quantizeWeightsFloat16 } from '../quantize/float16.js';
 import { encodeRuntimeVersionMetadata, minRuntimeVersion } from '../ops/runtime-version.js';
 import { UsageError } from '../util/errors.js';
 import { CONVERTER_NAME, CONVERTER_VERSION } from '../util/version.js';
@@ -50,6 +51,9 @@ export function convertGraphDef(
   const opsBefore = histogram(model);
   const notices: string[] = [];
   const steps = runPipeline(model, FLOAT_PIPELINE, { registry: REGISTRY, options, notice: (m) => notices.push(m) });
+  if (options.quantizeToFloat16) {
+    steps.push({ pass: 'float16-weights', summary: quantizeWeightsFloat16(model, REGISTRY), opsAfter: model.main.ops.length });
+  }
   finishForExport(model);
   return { tflite: writeTflite(model), model, steps, notices, opsBefore, opsAfter: histogram(model) };
 }

@@ -15,6 +15,8 @@ export class TFLiteConverter {
   allowCustomOps = false;
   /** Only FLOAT for now; quantized inference types come with post-training quantization. */
   inferenceType: 'FLOAT' = 'FLOAT';
+  /** As TF's target_spec: supportedTypes ['float16'] stores the weights as float16. */
+  targetSpec: { supportedTypes: string[] } = { supportedTypes: [] };
   /** What the last convert() did, pass by pass. */
   lastResult: ConversionResult | null = null;
 
@@ -48,6 +50,7 @@ export class TFLiteConverter {
         outputArrays: this.outputArrays,
         inputShapesByName: this.inputShapes,
         allowCustomOps: this.allowCustomOps,
+        quantizeToFloat16: this.targetSpec.supportedTypes.includes('float16'),
       });
     } catch (err) {
       throw name === '' ? err : withFile(err, name);

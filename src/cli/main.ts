@@ -85,6 +85,8 @@ function buildParser(args: string[], io: CliIo): Argv {
           .option('input_shapes', { alias: 'input-shapes', type: 'string', describe: 'Input shapes, colon-separated per input: 1,224,224,3:1,10' })
           .option('inference_type', { alias: 'inference-type', type: 'string', default: 'FLOAT', describe: 'FLOAT' })
           .option('allow_custom_ops', { alias: 'allow-custom-ops', type: 'boolean', default: false, describe: 'Emit unsupported TF ops as CUSTOM ops' })
+          .option('quantize_to_float16', { alias: 'quantize-to-float16', type: 'boolean', default: false, describe: 'Store weights as float16 (same as --quantize float16)' })
+          .option('quantize', { type: 'string', describe: 'Quantization mode: float16' })
           .option('drop_control_dependency', { alias: 'drop-control-dependency', type: 'boolean', default: true, describe: 'Ignore control edges (TFLite has none)' }),
       (argv) => convert(argv, io),
     )
@@ -109,6 +111,8 @@ interface ConvertArgs {
   input_shapes?: string | undefined;
   inference_type: string;
   allow_custom_ops: boolean;
+  quantize_to_float16: boolean;
+  quantize?: string | undefined;
   drop_control_dependency: boolean;
 }
 
@@ -137,7 +141,11 @@ function conversionOptions(argv: ConvertArgs): ConversionOptions {
   if (!argv.drop_control_dependency) {
     throw new UsageError('--drop_control_dependency=false is not supported: TFLite has no control dependencies');
   }
+  if (argv.quantize !== undefined && argv.quantize !== 'float16') {
+    throw new UsageError(`--quantize ${argv.quantize} is not supported yet (only float16)`);
+  }
   return {
+    quantizeToFloat16: argv.quantize_to_float16 || argv.quantize === 'float16',
     inputArrays: list(argv.input_arrays),
     outputArrays: list(argv.output_arrays),
     inputShapes: parseInputShapes(argv.input_shapes),

@@ -9,6 +9,7 @@ import { ModelFormatError, UnsupportedError } from '../util/errors.js';
 import { graphDefToModel } from './graphdef.js';
 import { tfMessageType, type GraphDefMsg } from './tf-protos.js';
 import type { Model } from '../ir/graph.js';
+import { halfToFloat } from '../kernels/float16.js';
 
 interface WeightEntry {
   name: string;
@@ -99,15 +100,6 @@ function storedSize(entry: WeightEntry): number {
   if (q === 'uint8') return count;
   if (q === 'uint16' || q === 'float16') return 2 * count;
   return entry.dtype === 'bool' ? count : 4 * count;
-}
-
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
 export function importTfjsGraphModel(json: ModelJson, readShard: ShardReader): { model: Model; graphDef: GraphDefMsg } {

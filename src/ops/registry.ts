@@ -10,6 +10,7 @@ import { ELEMENTWISE_LEGALIZATIONS, ELEMENTWISE_OPS } from './elementwise.js';
 import { GENERATE_LEGALIZATIONS, GENERATE_OPS } from './generate.js';
 import { MATMUL_LEGALIZATIONS, MATMUL_OPS } from './matmul.js';
 import type { OpDef, TfLegalization } from './op-def.js';
+import { QUANTIZE_LEGALIZATIONS, QUANTIZE_OPS } from './quantize.js';
 import { REDUCE_LEGALIZATIONS, REDUCE_OPS } from './reduce.js';
 import { SHAPE_LEGALIZATIONS, SHAPE_OPS } from './shape.js';
 import { SLICING_LEGALIZATIONS, SLICING_OPS } from './slicing.js';
@@ -66,7 +67,7 @@ export class OpRegistry {
 }
 
 export const REGISTRY = new OpRegistry(
-  [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...SHAPE_OPS, ...CONV_OPS, ...REDUCE_OPS, ...SLICING_OPS, ...GENERATE_OPS],
+  [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...SHAPE_OPS, ...CONV_OPS, ...REDUCE_OPS, ...SLICING_OPS, ...GENERATE_OPS, ...QUANTIZE_OPS],
   [
     ...ELEMENTWISE_LEGALIZATIONS,
     ...MATMUL_LEGALIZATIONS,
@@ -75,5 +76,6 @@ export const REGISTRY = new OpRegistry(
     ...REDUCE_LEGALIZATIONS,
     ...SLICING_LEGALIZATIONS,
     ...GENERATE_LEGALIZATIONS,
+    ...QUANTIZE_LEGALIZATIONS,
   ],
 );

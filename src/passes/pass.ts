@@ -16,6 +16,8 @@ export interface ConversionOptions {
   inputShapesByName?: Record<string, number[]> | undefined;
   /** Emit ops without a TFLite builtin as CUSTOM ops instead of failing. */
   allowCustomOps?: boolean | undefined;
+  /** Store float32 weights as float16 behind DEQUANTIZE ops. */
+  quantizeToFloat16?: boolean | undefined;
 }
 
 export interface PassContext {

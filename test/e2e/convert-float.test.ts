@@ -85,6 +85,30 @@ describe('float conversion matches tfjs on the source graph', () => {
   });
 });
 
+describe('float16 weights', () => {
+  test('fc-layers with float16 weights: DEQUANTIZE ops, half the bytes, outputs within 1e-2 of tfjs', async () => {
+    const pb = readModel('tensorflow_onnx/fc-layers/frozen.pb');
+    const float32 = convertGraphDef(pb, 'fc.pb').tflite;
+    const { tflite } = convertGraphDef(pb, 'fc.pb', { quantizeToFloat16: true });
+    const model = readTflite(tflite);
+    expect(histogram(tflite)).toEqual({ FULLY_CONNECTED: 3, DEQUANTIZE: 6 });
+    for (const op of model.main.ops) {
+      if (op.dialect === 'tfl' && op.builtin === BuiltinOperator.DEQUANTIZE) {
+        expect(op.inputs[0]!.dtype).toBe('float16');
+        expect(op.version).toBe(3);
+      }
+    }
+    expect(tflite.length).toBeLessThan(float32.length * 0.55);
+    const random = mulberry32(7);
+    const x = Float32Array.from({ length: 784 }, () => random());
+    const ours = await runTflite(tflite, [x]);
+    const [ref] = await runGraphDef(pb, { X: { dtype: 'float32', shape: [1, 784], data: x } }, ['output']);
+    const err = maxRelErr(ours.outputs[0]!.data as Float32Array, ref!.data as Float32Array);
+    expect(err).toBeLessThanOrEqual(1e-2);
+    expect(err).toBeGreaterThan(0); // the weights really changed
+  });
+});
+
 describe('fusions', () => {
   test('MatMul + BiasAdd + Relu becomes one FULLY_CONNECTED with RELU fused', () => {
     const { tflite } = convertGraphDef(readModel('tensorflow_onnx/fc-layers/frozen.pb'), 'fc.pb');

@@ -1,0 +1,86 @@
+/**
+ * The ops at the borders of quantized regions: DEQUANTIZE (float16 or affine-quantized integers
+ * to float32) and QUANTIZE (float32 to affine integers, or integers to other integer parameters).
+ * They have no TF legalization: the quantizers insert them.
+ */
+import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
+import type { TflOp } from '../ir/op.js';
+import type { Tensor } from '../ir/tensor.js';
+import { halfToFloat } from '../kernels/float16.js';
+import { makeValue, toNumbers, type NumericArray, type Value } from '../kernels/value.js';
+import { GraphError } from '../util/errors.js';
+import { inputOf, requireDtype, type OpDef, type TfLegalization } from './op-def.js';
+
+/** Per-element (scale, zero point) of a quantized tensor, per-channel along its axis. */
+function quantParamsAt(t: Tensor, shape: readonly number[]): (i: number) => [number, number] {
+  const q = t.quant;
+  if (q === null || q.scale.length === 0) throw new GraphError(`tensor "${t.name}" has no quantization parameters`);
+  if (q.scale.length === 1) return () => [q.scale[0]!, q.zeroPoint[0] ?? 0];
+  const inner = shape.slice(q.axis + 1).reduce((a, b) => a * b, 1);
+  const channels = shape[q.axis]!;
+  return (i) => {
+    const c = Math.floor(i / inner) % channels;
+    return [q.scale[c]!, q.zeroPoint[c] ?? 0];
+  };
+}
+
+const dequantize: OpDef = {
+  builtin: BuiltinOperator.DEQUANTIZE,
+  infer(op) {
+    return [{ dtype: 'float32', shape: inputOf(op, 0).shape }];
+  },
+  evaluate(op, [x]) {
+    const out = makeValue('float32', x!.shape.slice());
+    const o = out.data as Float32Array;
+    if (x!.dtype === 'float16') {
+      const bits = x!.data as Uint16Array;
+      for (let i = 0; i < o.length; i++) o[i] = halfToFloat(bits[i]!);
+      return [out];
+    }
+    const at = quantParamsAt(inputOf(op, 0), x!.shape);
+    const q = toNumbers(x!);
+    for (let i = 0; i < o.length; i++) {
+      const [scale, zp] = at(i);
+      o[i] = scale * (q[i]! - zp);
+    }
+    return [out];
+  },
+  version(op) {
+    // op_version.cc: int16 and float16 inputs need version 3, int8 version 2.
+    const dtype = inputOf(op, 0).dtype;
+    if (dtype === 'float16' || dtype === 'int16') return 3;
+    return dtype === 'int8' ? 2 : 1;
+  },
+};
+
+const RANGES: Record<string, [number, number]> = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767] };
+
+const quantize: OpDef = {
+  builtin: BuiltinOperator.QUANTIZE,
+  infer(op: TflOp) {
+    const out = op.outputs[0];
+    requireDtype(inputOf(op, 0));
+    if (!out?.dtype) throw new GraphError(`QUANTIZE "${op.name}" needs its output dtype set`);
+    return [{ dtype: out.dtype, shape: inputOf(op, 0).shape }];
+  },
+  evaluate(op, [x]) {
+    const outTensor = op.outputs[0]!;
+    const [lo, hi] = RANGES[outTensor.dtype!] ?? [-Infinity, Infinity];
+    const real = x!.dtype === 'float32' ? toNumbers(x!) : dequantize.evaluate!(op, [x!])[0]!.data;
+    const out: Value = makeValue(outTensor.dtype!, x!.shape.slice());
+    const at = quantParamsAt(outTensor, x!.shape);
+    const o = out.data as NumericArray;
+    for (let i = 0; i < o.length; i++) {
+      const [scale, zp] = at(i);
+      o[i] = Math.min(hi, Math.max(lo, Math.round((real[i] as number) / scale) + zp));
+    }
+    return [out];
+  },
+  version(op) {
+    const dtype = op.outputs[0]?.dtype;
+    return dtype === 'int16' ? 3 : dtype === 'int8' || dtype === 'uint8' ? 2 : 1;
+  },
+};
+
+export const QUANTIZE_OPS: OpDef[] = [dequantize, quantize];
+export const QUANTIZE_LEGALIZATIONS: TfLegalization[] = [];
