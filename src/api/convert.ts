@@ -8,7 +8,7 @@ import type { ShardReader } from '../import/tfjs.js';
 import type { Model } from '../ir/graph.js';
 import { opTypeName } from '../ir/op.js';
 import { FLOAT_PIPELINE, runPipeline, type StepReport } from '../passes/pipeline.js';
-import type { ConversionOptions } from '../passes/pass.js';
+import type { ConversionOptions, PassContext } from '../passes/pass.js';
 import { REGISTRY } from '../ops/registry.js';
 import { quantizeWeightsFloat16 } from '../quantize/float16.js';
 import { encodeRuntimeVersionMetadata, minRuntimeVersion } from '../ops/runtime-version.js';
@@ -42,6 +42,7 @@ export function convertGraphDef(
   name: string,
   options: ConversionOptions = {},
   readShard?: ShardReader,
+  progress?: PassContext['progress'],
 ): ConversionResult {
   const { format, model } = importModel(bytes, name, readShard);
   if (format === 'tflite') throw new UsageError('this is already a .tflite model, not a GraphDef');
@@ -50,7 +51,7 @@ export function convertGraphDef(
   }
   const opsBefore = histogram(model);
   const notices: string[] = [];
-  const steps = runPipeline(model, FLOAT_PIPELINE, { registry: REGISTRY, options, notice: (m) => notices.push(m) });
+  const steps = runPipeline(model, FLOAT_PIPELINE, { registry: REGISTRY, options, notice: (m) => notices.push(m), progress });
   if (options.quantizeToFloat16) {
     steps.push({ pass: 'float16-weights', summary: quantizeWeightsFloat16(model, REGISTRY), opsAfter: model.main.ops.length });
   }

@@ -176,7 +176,13 @@ function convert(argv: ConvertArgs, io: CliIo): void {
       if (argv.tfjs_graph_model !== undefined && format !== 'tfjs') {
         throw new ModelFormatError(`this is a ${format} model, not a tfjs graph model's model.json`);
       }
-      const result = convertGraphDef(bytes, input, conversionOptions(argv), shardReader(input));
+      const progress = terminalProgress();
+      let result: ConversionResult;
+      try {
+        result = convertGraphDef(bytes, input, conversionOptions(argv), shardReader(input), progress?.update);
+      } finally {
+        progress?.done();
+      }
       for (const notice of result.notices) io.stderr(`tflite-convert: notice: ${notice}`);
       out = result.tflite;
       summary = conversionSummary(input, result);
@@ -186,6 +192,15 @@ function convert(argv: ConvertArgs, io: CliIo): void {
   }
   writeFileAtomic(argv.output_file, out);
   io.stdout(`${summary}\nwrote ${argv.output_file} (${out.length.toLocaleString('en-US')} bytes)`);
+}
+
+/** On a terminal, one self-overwriting status line per pipeline step; nothing otherwise. */
+function terminalProgress(): { update: (step: string, index: number, total: number) => void; done: () => void } | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return {
+    update: (step, index, total) => process.stderr.write(`\r\x1b[K[${index + 1}/${total}] ${step}…`),
+    done: () => process.stderr.write('\r\x1b[K'),
+  };
 }
 
 function formatHistogram(counts: Record<string, number>): string {

@@ -25,6 +25,8 @@ export interface PassContext {
   options: ConversionOptions;
   /** Things the user should know (defaults taken, odd inputs); printed by the CLI. */
   notice(message: string): void;
+  /** Called as each step starts (the CLI shows it on a terminal). */
+  progress?: ((step: string, index: number, total: number) => void) | undefined;
 }
 
 export interface Pass {

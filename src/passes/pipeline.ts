@@ -15,7 +15,7 @@ import type { Pass, PassContext } from './pass.js';
 import { prune } from './prune.js';
 import { removeDropout } from './remove-dropout.js';
 import { removeIdentity } from './remove-identity.js';
-import { selectIo } from './select-io.js';
+import { fixInputShapes, selectIo } from './select-io.js';
 
 export interface PipelineStep {
   pass: Pass;
@@ -27,6 +27,7 @@ export const FLOAT_PIPELINE: readonly PipelineStep[] = [
   { pass: removeIdentity, why: 'on TF ops: identities and defaulted placeholders only forward values' },
   { pass: removeDropout, why: 'on TF ops, while the dropout pattern (random mask × scaled input) is still recognizable' },
   { pass: prune, why: 'before legalizing, so training-only and unreachable ops cannot fail the conversion' },
+  { pass: fixInputShapes, why: 'after pruning (inputs nobody needs are gone), before legalizing (rules and inference need static shapes)' },
   { pass: legalize, why: 'TF ops to TFLite ops, in topological order so each rule sees typed inputs' },
   { pass: foldConstants, why: 'evaluates what constants determine (transposed weights, shape chains) and infers every shape' },
   { pass: fuseActivationPatterns, why: 'after folding (plain constants), before fuse-activation would hide RELU6 inside an ADD' },
@@ -45,7 +46,8 @@ export interface StepReport {
 /** Runs the steps in order, verifying the IR after each; returns what each step did. */
 export function runPipeline(model: Model, steps: readonly PipelineStep[], ctx: PassContext): StepReport[] {
   const reports: StepReport[] = [];
-  for (const { pass } of steps) {
+  for (const [index, { pass }] of steps.entries()) {
+    ctx.progress?.(pass.name, index, steps.length);
     const summary = pass.run(model, ctx);
     try {
       verifyModel(model);

@@ -5,8 +5,6 @@
  * - Inputs default to the graph's Placeholders. A named Const or an op output becomes an input
  *   too: the graph is cut there (how TF users feed an intermediate tensor).
  * - Outputs default to the nodes nobody reads, leaving out bookkeeping (NoOp, save/restore).
- * - An unknown batch dimension becomes 1, with a notice; any other unknown dimension needs
- *   --input_shapes.
  * Runs first: every later pass works on the graph between these inputs and outputs.
  */
 import type { Graph } from '../ir/graph.js';
@@ -40,6 +38,7 @@ function selectInputs(graph: Graph, ctx: PassContext): void {
   });
 }
 
+/** Shapes the user gave, by position (--input_shapes) or by name (the API's dict). */
 function applyShapes(graph: Graph, ctx: PassContext): void {
   const shapes = ctx.options.inputShapes ?? [];
   if (shapes.length > graph.inputs.length) {
@@ -57,19 +56,34 @@ function applyShapes(graph: Graph, ctx: PassContext): void {
       }
       input.shape = given.slice();
     }
-    if (input.shape === null) {
-      throw new UsageError(`input "${input.name}" has an unknown shape: give it with --input_shapes`);
-    }
-    if (input.shape[0] === -1) {
-      input.shape[0] = 1;
-      ctx.notice(`input "${input.name}": unknown batch dimension set to 1 (use --input_shapes to choose)`);
-    }
-    const unknown = input.shape.findIndex((d) => d < 0);
-    if (unknown >= 0) {
-      throw new UsageError(`input "${input.name}" has unknown dimension ${unknown} in [${input.shape}]: give it with --input_shapes`);
-    }
   });
 }
+
+/**
+ * fix-input-shapes: every input the outputs need must have a static shape for TFLite (LiteRT
+ * cannot resize -1 dimensions everywhere, and shape inference needs them). An unknown batch
+ * becomes 1 with a notice; anything else unknown is an error naming the input. Runs after the
+ * first prune, so inputs that dropout removal or pruning made unnecessary (keep_prob) are gone.
+ */
+export const fixInputShapes: Pass = {
+  name: 'fix-input-shapes',
+  run(model, ctx) {
+    for (const input of model.main.inputs) {
+      if (input.shape === null) {
+        throw new UsageError(`input "${input.name}" has an unknown shape: give it with --input_shapes`);
+      }
+      if (input.shape[0] === -1) {
+        input.shape[0] = 1;
+        ctx.notice(`input "${input.name}": unknown batch dimension set to 1 (use --input_shapes to choose)`);
+      }
+      const unknown = input.shape.findIndex((d) => d < 0);
+      if (unknown >= 0) {
+        throw new UsageError(`input "${input.name}" has unknown dimension ${unknown} in [${input.shape}]: give it with --input_shapes`);
+      }
+    }
+    return '';
+  },
+};
 
 function selectOutputs(graph: Graph, ctx: PassContext): void {
   const requested = ctx.options.outputArrays;

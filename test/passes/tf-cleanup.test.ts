@@ -13,7 +13,7 @@ describe('select-io', () => {
       .constant('c', Float32Array.from([1, 2, 3]), [1, 3])
       .node('y', 'AddV2', ['p', 'c'], F)
       .encode();
-    const { text, notices } = runSteps(pb, ['select-io'], { inputArrays: ['p', 'c'] });
+    const { text, notices } = runSteps(pb, ['select-io', 'fix-input-shapes'], { inputArrays: ['p', 'c'] });
     expect(text).toBe(
       golden(`
         graph main(%p: float32[1,3], %c: float32[1,3]) -> (%y)
@@ -27,7 +27,7 @@ describe('select-io', () => {
     const pb = new GraphDefBuilder().placeholder('p', null).node('y', 'Relu', ['p'], F).encode();
     expect(runSteps(pb, ['select-io'], { inputShapes: [[2, 5]] }).text).toContain('%p: float32[2,5]');
     expect(runSteps(pb, ['select-io'], { inputShapesByName: { p: [7] } }).text).toContain('%p: float32[7]');
-    expect(() => runSteps(pb, ['select-io'])).toThrow(/input "p" has an unknown shape: give it with --input_shapes/);
+    expect(() => runSteps(pb, ['select-io', 'fix-input-shapes'])).toThrow(/input "p" has an unknown shape: give it with --input_shapes/);
     expect(() => runSteps(pb, ['select-io'], { inputArrays: ['nope'] })).toThrow(UsageError);
     expect(() => runSteps(pb, ['select-io'], { outputArrays: ['nope'], inputShapes: [[1]] })).toThrow(/--output_arrays: no node named "nope"/);
   });
