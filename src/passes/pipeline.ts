@@ -5,6 +5,7 @@
 import type { Model } from '../ir/graph.js';
 import { verifyModel } from '../ir/verify.js';
 import { GraphError } from '../util/errors.js';
+import { dedupe } from './dedupe.js';
 import { foldConstants } from './fold-constants.js';
 import { fuseActivation } from './fuse-activation.js';
 import { fuseActivationPatterns } from './fuse-activation-patterns.js';
@@ -15,6 +16,7 @@ import type { Pass, PassContext } from './pass.js';
 import { prune } from './prune.js';
 import { removeDropout } from './remove-dropout.js';
 import { removeIdentity } from './remove-identity.js';
+import { resolveSwitchMerge } from './resolve-switch-merge.js';
 import { fixInputShapes, selectIo } from './select-io.js';
 
 export interface PipelineStep {
@@ -25,6 +27,7 @@ export interface PipelineStep {
 export const FLOAT_PIPELINE: readonly PipelineStep[] = [
   { pass: selectIo, why: 'first: every later step works between the chosen inputs and outputs' },
   { pass: removeIdentity, why: 'on TF ops: identities and defaulted placeholders only forward values' },
+  { pass: resolveSwitchMerge, why: 'after remove-identity (a defaulted learning phase is then a constant), before dropout removal and pruning' },
   { pass: removeDropout, why: 'on TF ops, while the dropout pattern (random mask × scaled input) is still recognizable' },
   { pass: prune, why: 'before legalizing, so training-only and unreachable ops cannot fail the conversion' },
   { pass: fixInputShapes, why: 'after pruning (inputs nobody needs are gone), before legalizing (rules and inference need static shapes)' },
@@ -34,7 +37,8 @@ export const FLOAT_PIPELINE: readonly PipelineStep[] = [
   { pass: fuseMulIntoWeights, why: 'after folding (weights are constants in TFLite layout), before bias fusion: batch norm is MUL then ADD' },
   { pass: fuseBiasAdd, why: 'after folding, when bias vectors and weight layouts are plain constants' },
   { pass: fuseActivation, why: 'after bias fusion, so MatMul + BiasAdd + Relu ends as one op' },
-  { pass: prune, why: 'last: drop constants and ops the fusions left unused' },
+  { pass: dedupe, why: 'after the fusions, which must see each use separately; merges equal constants and ops' },
+  { pass: prune, why: 'last: drop constants and ops the fusions and merges left unused' },
 ];
 
 export interface StepReport {

@@ -186,3 +186,33 @@ describe('fuse-activation-patterns', () => {
     expect(text).not.toContain('HARD_SWISH');
   });
 });
+
+describe('dedupe', () => {
+  const F = { T: attr.type('float32') };
+  test('equal constants and identical ops are merged; different ones are kept', () => {
+    const pb = new GraphDefBuilder()
+      .placeholder('x', [1, 3])
+      .constant('c1', Float32Array.from([1, 2, 3]), [3])
+      .constant('c2', Float32Array.from([1, 2, 3]), [3])
+      .constant('c3', Float32Array.from([1, 2, 4]), [3])
+      .node('a1', 'AddV2', ['x', 'c1'], F)
+      .node('a2', 'AddV2', ['x', 'c2'], F)
+      .node('a3', 'AddV2', ['x', 'c3'], F)
+      .node('s', 'Sub', ['a1', 'a2'], F)
+      .node('m', 'Mul', ['s', 'a3'], F)
+      .encode();
+    const { text, summaries } = runSteps(pb, [...ALL, 'dedupe', 'prune']);
+    expect(text).toBe(
+      golden(`
+        graph main(%x: float32[1,3]) -> (%m)
+          %c1 = const float32[3] [1, 2, 3]
+          %a1: float32[1,3] = ADD(%x, %c1) {fusedActivationFunction: NONE, potScaleInt16: true}
+          %c3 = const float32[3] [1, 2, 4]
+          %a3: float32[1,3] = ADD(%x, %c3) {fusedActivationFunction: NONE, potScaleInt16: true}
+          %s: float32[1,3] = SUB(%a1, %a1) {fusedActivationFunction: NONE, potScaleInt16: true}
+          %m: float32[1,3] = MUL(%s, %a3) {fusedActivationFunction: NONE}
+      `),
+    );
+    expect(summaries).toContain('merged 1 duplicate constants, 1 duplicate ops');
+  });
+});

@@ -147,3 +147,46 @@ describe('prune and legalize errors', () => {
     expect(text).toContain('%r: float32* = RELU(%a)');
   });
 });
+
+describe('resolve-switch-merge', () => {
+  /** Keras's learning-phase cond: training → x * 0.5 (a stand-in for dropout), inference → x. */
+  function keras(learningPhase: (g: GraphDefBuilder) => void) {
+    const g = new GraphDefBuilder().placeholder('x', [1, 3]);
+    learningPhase(g);
+    return g
+      .constant('half', Float32Array.from([0.5]), [])
+      .node('cond/Switch', 'Switch', ['x', 'keras_learning_phase'], F)
+      .node('cond/train', 'Mul', ['cond/Switch:1', 'half'], F)
+      .node('cond/infer', 'Identity', ['cond/Switch'], F)
+      .node('cond/Merge', 'Merge', ['cond/infer', 'cond/train'], { T: attr.type('float32'), N: attr.i(2) })
+      .node('y', 'Relu', ['cond/Merge'], F)
+      .encode();
+  }
+  const STEPS = ['select-io', 'remove-identity', 'resolve-switch-merge', 'prune'];
+
+  test('a PlaceholderWithDefault(false) learning phase takes the inference branch', () => {
+    const pb = keras((g) =>
+      g
+        .constant('false', Uint8Array.from([0]), [], 'bool')
+        .node('keras_learning_phase', 'PlaceholderWithDefault', ['false'], { dtype: attr.type('bool'), shape: attr.shape([]) }),
+    );
+    expect(runSteps(pb, STEPS).text).toBe(
+      golden(`
+        graph main(%x: float32[1,3]) -> (%y)
+          %y: float32* = tf.Relu(%x) {T: "float32"}
+      `),
+    );
+  });
+
+  test('a keras_learning_phase Placeholder not chosen as input is false, with a notice', () => {
+    const pb = keras((g) => g.placeholder('keras_learning_phase', [], 'bool'));
+    const run = runSteps(pb, STEPS, { inputArrays: ['x'] });
+    expect(run.text).toContain('%y: float32* = tf.Relu(%x)');
+    expect(run.notices).toContain('"keras_learning_phase" is taken as false (inference)');
+  });
+
+  test('a Switch on a real input is left alone', () => {
+    const pb = keras((g) => g.placeholder('keras_learning_phase', [], 'bool'));
+    expect(runSteps(pb, STEPS).text).toContain('tf.Switch(%x, %keras_learning_phase)');
+  });
+});
