@@ -146,8 +146,12 @@ class TfliteWriter {
       buffer = this.bufferFor(bytes, true);
     }
     const name = b.createString(t.name);
-    const shape = FbTensor.createShapeVector(b, t.shape ?? []);
-    const signature = t.shapeSignature === null ? 0 : FbTensor.createShapeSignatureVector(b, t.shapeSignature);
+    // TFLite's convention for dimensions known only at run time: `shape` holds 1 there (what
+    // the interpreter allocates before a resize) and `shape_signature` holds -1.
+    const dynamic = t.shape !== null && t.shape.some((d) => d < 0);
+    const shape = FbTensor.createShapeVector(b, (t.shape ?? []).map((d) => (d < 0 ? 1 : d)));
+    const signatureDims = t.shapeSignature ?? (dynamic ? t.shape : null);
+    const signature = signatureDims === null ? 0 : FbTensor.createShapeSignatureVector(b, signatureDims);
     const quant = t.quant === null ? 0 : this.writeQuant(t.quant);
     const extras = t.tflite;
     const sparsity = extras?.sparsity === undefined ? 0 : (extras.sparsity as Packable).pack(b);

@@ -27,6 +27,11 @@ export interface OpDef {
   infer(op: TflOp): TensorType[];
   /** The reference kernel, on fully known values. Ops without one are never folded. */
   evaluate?(op: TflOp, inputs: (Value | null)[]): Value[];
+  /**
+   * The kernel reads only its inputs' shapes (SHAPE, RANK): it folds as soon as those are static,
+   * constant or not, and `evaluate` then gets values whose data is empty.
+   */
+  readsOnlyShapes?: boolean;
   /** The operator version this instance needs (TFLite's op_version rules); 1 when absent. */
   version?(op: TflOp): number;
 }

@@ -1,7 +1,7 @@
 /**
  * fold-constants: any op whose inputs are all constants is evaluated with its reference kernel
  * and its outputs become constants (transposed weights, Keras Flatten's Shape → StridedSlice →
- * Pack chains, ...). Every other op has its output types inferred again, so shapes known only
+ * Pack chains, ...); ops that read only shapes (SHAPE) fold once those shapes are static. Every other op has its output types inferred again, so shapes known only
  * after folding (a reshape target, say) reach the ops downstream. One topological sweep does both.
  */
 import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
@@ -17,6 +17,15 @@ function isConstant(t: Tensor | null): boolean {
   return t === null || (t.data !== null && !t.isVariable && t.data.kind === 'bytes');
 }
 
+function hasStaticShape(t: Tensor | null): boolean {
+  return t === null || (t.dtype !== null && t.shape !== null && t.shape.every((d) => d >= 0));
+}
+
+/** A value that carries only a dtype and a shape, for kernels that read nothing else. */
+function shapeOnlyValue(t: Tensor): Value {
+  return { dtype: t.dtype!, shape: t.shape!, data: new Float32Array(0) };
+}
+
 function valueOf(t: Tensor): Value {
   return { dtype: t.dtype!, shape: t.shape!, data: constValues(t.data!, t.dtype!) };
 }
@@ -30,9 +39,11 @@ export const foldConstants: Pass = {
       if (op.dialect !== 'tfl' || op.builtin === BuiltinOperator.CUSTOM) return true;
       ctx.registry.inferInto(op);
       const def = ctx.registry.def(op.builtin);
-      if (def?.evaluate === undefined || op.inputs.length === 0 || !op.inputs.every(isConstant)) return true;
+      if (def?.evaluate === undefined || op.inputs.length === 0) return true;
+      const foldable = def.readsOnlyShapes ? op.inputs.every(hasStaticShape) : op.inputs.every(isConstant);
+      if (!foldable) return true;
       if (op.outputs.some((t) => t.shape === null || !(elementCount(t.shape) <= MAX_FOLDED_ELEMENTS))) return true;
-      const values = def.evaluate(op, op.inputs.map((t) => (t === null ? null : valueOf(t))));
+      const values = def.evaluate(op, op.inputs.map((t) => (t === null ? null : def.readsOnlyShapes ? shapeOnlyValue(t) : valueOf(t))));
       op.outputs.forEach((out, i) => {
         const value = values[i]!;
         out.dtype = value.dtype;

@@ -13,6 +13,7 @@ import { fuseBiasAdd } from './fuse-bias-add.js';
 import { fuseMulIntoWeights } from './fuse-mul-into-weights.js';
 import { legalize } from './legalize.js';
 import type { Pass, PassContext } from './pass.js';
+import { materializeOutputs } from './materialize-outputs.js';
 import { prune } from './prune.js';
 import { removeDropout } from './remove-dropout.js';
 import { removeIdentity } from './remove-identity.js';
@@ -38,7 +39,8 @@ export const FLOAT_PIPELINE: readonly PipelineStep[] = [
   { pass: fuseBiasAdd, why: 'after folding, when bias vectors and weight layouts are plain constants' },
   { pass: fuseActivation, why: 'after bias fusion, so MatMul + BiasAdd + Relu ends as one op' },
   { pass: dedupe, why: 'after the fusions, which must see each use separately; merges equal constants and ops' },
-  { pass: prune, why: 'last: drop constants and ops the fusions and merges left unused' },
+  { pass: prune, why: 'drop constants and ops the fusions and merges left unused' },
+  { pass: materializeOutputs, why: 'last, so nothing folds its copies away: every output written by an op' },
 ];
 
 export interface StepReport {

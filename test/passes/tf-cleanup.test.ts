@@ -115,6 +115,32 @@ describe('remove-dropout', () => {
     expect(text).toBe('graph main(%x: float32[1,4]) -> (%x)');
   });
 
+  test('two dropouts in a row, keep probability computed as 1 - rate, both go', () => {
+    const g = new GraphDefBuilder().placeholder('x', [1, 4]).placeholder('rate', null).constant('one', Float32Array.from([1]), []);
+    g.constant('shape', Int32Array.from([1, 4]), [2]);
+    for (const d of ['d1', 'd2']) {
+      const input = d === 'd1' ? 'x' : 'r1';
+      g.node(`${d}/keep`, 'Sub', ['one', 'rate'], F)
+        .node(`${d}/u`, 'RandomUniform', ['shape'], { T: attr.type('int32'), dtype: attr.type('float32') })
+        // The uniform draw is itself scaled (max - min): a Mul on the random path, not a dropout.
+        .node(`${d}/u_scaled`, 'Mul', [`${d}/u`, 'one'], F)
+        .node(`${d}/add`, 'Add', [`${d}/keep`, `${d}/u_scaled`], F)
+        .node(`${d}/floor`, 'Floor', [`${d}/add`], F)
+        .node(`${d}/div`, 'RealDiv', [input, `${d}/keep`], F)
+        .node(`${d}/mul`, 'Mul', [`${d}/div`, `${d}/floor`], F)
+        .node(d === 'd1' ? 'r1' : 'y', 'Relu', [`${d}/mul`], F);
+    }
+    const { text, summaries } = runSteps(g.encode(), ['select-io', 'remove-dropout', 'prune'], { inputArrays: ['x'] });
+    expect(summaries).toContain('removed 2 dropout layers');
+    expect(text).toBe(
+      golden(`
+        graph main(%x: float32[1,4]) -> (%y)
+          %r1: float32* = tf.Relu(%x) {T: "float32"}
+          %y: float32* = tf.Relu(%r1) {T: "float32"}
+      `),
+    );
+  });
+
   test('a Mul without a random mask is left alone', () => {
     const pb = new GraphDefBuilder().placeholder('x', [2]).placeholder('k', [2]).node('m', 'Mul', ['x', 'k'], F).encode();
     expect(runSteps(pb, ['select-io', 'remove-dropout', 'prune']).text).toContain('tf.Mul(%x, %k)');
