@@ -1,5 +1,333 @@
-/** Convolutions and pooling: CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV, MAX_POOL_2D, AVERAGE_POOL_2D. */
-import type { OpDef, TfLegalization } from './op-def.js';
+/**
+ * Convolutions: CONV_2D (filter OHWI), DEPTHWISE_CONV_2D (filter [1, H, W, I·M]) and
+ * TRANSPOSE_CONV (weights OHWI), all NHWC, and the TF rules that produce them: Conv2D,
+ * DepthwiseConv2dNative, Conv2DBackpropInput, grappler's _FusedConv2D and
+ * FusedDepthwiseConv2dNative, and inference-mode FusedBatchNorm. Filters are reordered by
+ * TRANSPOSE / RESHAPE ops that fold away when the weights are constant; fused bias adds, batch
+ * norms and activations come out as plain ops for the fusion passes to merge back.
+ * CONV_OPS also carries the pooling (pool.ts) and padding (pad.ts) families.
+ */
+import { ActivationFunctionType } from '../../generated/tflite/activation-function-type.js';
+import { AddOptionsT } from '../../generated/tflite/add-options.js';
+import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
+import { BuiltinOptions } from '../../generated/tflite/builtin-options.js';
+import { Conv2DOptionsT } from '../../generated/tflite/conv2doptions.js';
+import { DepthwiseConv2DOptionsT } from '../../generated/tflite/depthwise-conv2doptions.js';
+import { MulOptionsT } from '../../generated/tflite/mul-options.js';
+import { Padding } from '../../generated/tflite/padding.js';
+import { SubOptionsT } from '../../generated/tflite/sub-options.js';
+import { TransposeConvOptionsT } from '../../generated/tflite/transpose-conv-options.js';
+import type { TflOp, TfOp } from '../ir/op.js';
+import { constValues, type Tensor } from '../ir/tensor.js';
+import { conv2d, depthwiseConv2d, outputSize, transposeConv } from '../kernels/conv.js';
+import { toNumbers } from '../kernels/value.js';
+import { inputOf, options, optionsAs, requireDtype, type OpDef, type TfLegalization } from './op-def.js';
+import { emitPad } from './pad.js';
+import { chain, inNhwc, isNchw, requireFloat32, spatialOut, spatialPair, tfPadding, transposeStep, unsupported, type Step } from './pool.js';
+import type { Rewriter } from './rewriter.js';
+import { asInt32, constInts } from './shape.js';
+import { attrBool, attrFloat, attrInts, attrString, attrStrings } from './tf-attrs.js';
+import { emitTfActivation } from './tf-fused.js';
 
-export const CONV_OPS: OpDef[] = [];
-export const CONV_LEGALIZATIONS: TfLegalization[] = [];
+// ---------------------------------------------------------------------------------------------
+// TFLite ops
+
+const conv2dDef: OpDef = {
+  builtin: BuiltinOperator.CONV_2D,
+  infer(op) {
+    const x = inputOf(op, 0);
+    const f = inputOf(op, 1);
+    const o = optionsAs(op, Conv2DOptionsT);
+    const [, h = -1, w = -1] = x.shape ?? [];
+    const [oc = -1, kh = -1, kw = -1] = f.shape ?? [];
+    const oh = outputSize(o.padding, h, kh, { stride: o.strideH, dilation: o.dilationHFactor });
+    const ow = outputSize(o.padding, w, kw, { stride: o.strideW, dilation: o.dilationWFactor });
+    return [{ dtype: requireDtype(x), shape: spatialOut(x.shape, oh, ow, oc) }];
+  },
+  evaluate(op, [x, f, b]) {
+    const o = optionsAs(op, Conv2DOptionsT);
+    const params = { padding: o.padding, h: { stride: o.strideH, dilation: o.dilationHFactor }, w: { stride: o.strideW, dilation: o.dilationWFactor }, activation: o.fusedActivationFunction };
+    return [conv2d(x!, f!, b ?? null, params)];
+  },
+  version(op) {
+    // A filter with fewer input channels than the input is a grouped convolution (version 6).
+    const c = op.inputs[0]?.shape?.[3] ?? -1;
+    const ci = op.inputs[1]?.shape?.[3] ?? -1;
+    return c > 0 && ci > 0 && c !== ci ? 6 : 1;
+  },
+};
+
+const depthwiseDef: OpDef = {
+  builtin: BuiltinOperator.DEPTHWISE_CONV_2D,
+  infer(op) {
+    const x = inputOf(op, 0);
+    const f = inputOf(op, 1);
+    const o = optionsAs(op, DepthwiseConv2DOptionsT);
+    const [, h = -1, w = -1] = x.shape ?? [];
+    const [, kh = -1, kw = -1, oc = -1] = f.shape ?? [];
+    const oh = outputSize(o.padding, h, kh, { stride: o.strideH, dilation: o.dilationHFactor });
+    const ow = outputSize(o.padding, w, kw, { stride: o.strideW, dilation: o.dilationWFactor });
+    return [{ dtype: requireDtype(x), shape: spatialOut(x.shape, oh, ow, oc) }];
+  },
+  evaluate(op, [x, f, b]) {
+    const o = optionsAs(op, DepthwiseConv2DOptionsT);
+    const params = {
+      padding: o.padding,
+      h: { stride: o.strideH, dilation: o.dilationHFactor },
+      w: { stride: o.strideW, dilation: o.dilationWFactor },
+      activation: o.fusedActivationFunction,
+      multiplier: o.depthMultiplier,
+    };
+    return [depthwiseConv2d(x!, f!, b ?? null, params)];
+  },
+  version(op) {
+    const o = optionsAs(op, DepthwiseConv2DOptionsT);
+    return o.dilationHFactor !== 1 || o.dilationWFactor !== 1 ? 2 : 1;
+  },
+};
+
+const transposeConvDef: OpDef = {
+  builtin: BuiltinOperator.TRANSPOSE_CONV,
+  infer(op) {
+    const x = inputOf(op, 2);
+    const requested = constInts(op.inputs[0]);
+    const channels = inputOf(op, 1).shape?.[0] ?? -1;
+    return [{ dtype: requireDtype(x), shape: requested ?? [x.shape?.[0] ?? -1, -1, -1, channels] }];
+  },
+  evaluate(op, [shape, w, x, b]) {
+    const o = optionsAs(op, TransposeConvOptionsT);
+    const params = { padding: o.padding, strideH: o.strideH, strideW: o.strideW, activation: o.fusedActivationFunction };
+    return [transposeConv(toNumbers(shape!), w!, x!, b ?? null, params)];
+  },
+  version(op) {
+    // op_version.cc: a fused activation needs version 4, a bias input version 3.
+    if (optionsAs(op, TransposeConvOptionsT).fusedActivationFunction !== ActivationFunctionType.NONE) return 4;
+    return op.inputs[3] ? 3 : 1;
+  },
+};
+
+export const CONV_OPS: OpDef[] = [conv2dDef, depthwiseDef, transposeConvDef];
+
+// ---------------------------------------------------------------------------------------------
+// Attributes shared by the TF convolutions
+
+interface ConvAttrs {
+  nchw: boolean;
+  padding: Padding;
+  /** NHWC [before, after] pairs of an EXPLICIT padding, emitted as a PAD before a VALID conv. */
+  explicit: number[] | null;
+  strides: [number, number];
+  dilations: [number, number];
+}
+
+function convAttrs(op: TfOp): ConvAttrs {
+  const nchw = isNchw(op);
+  const strides = spatialPair(op, 'strides', nchw);
+  const dilations = spatialPair(op, 'dilations', nchw, [1, 1, 1, 1]);
+  const padding = tfPadding(op);
+  if (padding !== 'EXPLICIT') return { nchw, padding, explicit: null, strides, dilations };
+  const e = attrInts(op, 'explicit_paddings', []);
+  if (e.length !== 8) throw unsupported(op, `has EXPLICIT padding with ${e.length} explicit_paddings; expected 8`);
+  const nhwc = nchw ? [e[0]!, e[1]!, e[4]!, e[5]!, e[6]!, e[7]!, e[2]!, e[3]!] : e;
+  if (nhwc[0] !== 0 || nhwc[1] !== 0 || nhwc[6] !== 0 || nhwc[7] !== 0) throw unsupported(op, 'pads the batch or channel dimension');
+  return { nchw, padding: Padding.VALID, explicit: nhwc.some((v) => v !== 0) ? nhwc : null, strides, dilations };
+}
+
+/** The dims of a tensor whose shape must be fully known for the rewrite, or an UnsupportedError. */
+function knownShape(op: TfOp, t: Tensor, what: string): number[] {
+  if (t.shape === null || t.shape.some((d) => d < 0)) throw unsupported(op, `needs its ${what} shape to be known (it is ${t.shape === null ? 'of unknown rank' : `[${t.shape}]`})`);
+  return t.shape;
+}
+
+/** TFLite's conv kernels take a bias input: a zero one, which fuse-bias-add may fill in later. */
+function zeroBias(op: TfOp, rw: Rewriter, channels: number | undefined): Tensor {
+  if (channels === undefined || channels < 0) {
+    throw unsupported(op, 'has a filter with an unknown output-channel count; TFLite needs a bias of that size');
+  }
+  return rw.constant(`${op.name}/bias`, 'float32', [channels], new Float32Array(channels));
+}
+
+/** [PAD if explicit] then CONV_2D or DEPTHWISE_CONV_2D, on an NHWC input. */
+function convSteps(op: TfOp, rw: Rewriter, a: ConvAttrs, depthwise: boolean): Step[] {
+  const filter = inputOf(op, 1);
+  const [sh, sw] = a.strides;
+  const [dh, dw] = a.dilations;
+  const conv: Step = depthwise
+    ? {
+        name: 'depthwise',
+        run(x, name) {
+          const [kh, kw, ci, m] = knownShape(op, filter, 'filter') as [number, number, number, number];
+          const shape = rw.int32(`${op.name}/filter_shape`, [1, kh, kw, ci * m]);
+          const f = rw.tfl1(BuiltinOperator.RESHAPE, [filter, shape], null, `${op.name}/filter`);
+          const opts = new DepthwiseConv2DOptionsT(a.padding, sw, sh, m, ActivationFunctionType.NONE, dw, dh);
+          const inputs = [x, f, zeroBias(op, rw, ci * m)];
+          return rw.tfl1(BuiltinOperator.DEPTHWISE_CONV_2D, inputs, options(BuiltinOptions.DepthwiseConv2DOptions, opts), name);
+        },
+      }
+    : {
+        name: 'conv',
+        run(x, name) {
+          // HWIO → OHWI.
+          const f = rw.tfl1(BuiltinOperator.TRANSPOSE, [filter, rw.int32(`${op.name}/filter_perm`, [3, 0, 1, 2])], null, `${op.name}/filter`);
+          const opts = new Conv2DOptionsT(a.padding, sw, sh, ActivationFunctionType.NONE, dw, dh);
+          const inputs = [x, f, zeroBias(op, rw, filter.shape?.[3])];
+          return rw.tfl1(BuiltinOperator.CONV_2D, inputs, options(BuiltinOptions.Conv2DOptions, opts), name);
+        },
+      };
+  const pad: Step[] = a.explicit === null ? [] : [{ name: 'pad', run: (x, name) => emitPad(rw, x, a.explicit!, name) }];
+  return [...pad, conv];
+}
+
+function legalizeConv(depthwise: boolean) {
+  return (op: TfOp, rw: Rewriter): Tensor[] => {
+    const x = inputOf(op, 0);
+    requireFloat32(op, x);
+    const a = convAttrs(op);
+    return [chain(op, x, inNhwc(rw, a.nchw, convSteps(op, rw, a, depthwise)))];
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch norm at inference: y = x · scale / sqrt(var + ε) + (offset − mean · scale / sqrt(var + ε))
+
+const add = (rw: Rewriter, a: Tensor, b: Tensor, name: string) => rw.tfl1(BuiltinOperator.ADD, [a, b], options(BuiltinOptions.AddOptions, new AddOptionsT()), name);
+const mul = (rw: Rewriter, a: Tensor, b: Tensor, name: string) => rw.tfl1(BuiltinOperator.MUL, [a, b], options(BuiltinOptions.MulOptions, new MulOptionsT()), name);
+
+function float32Values(t: Tensor): Float32Array | null {
+  return t.data !== null && t.data.kind === 'bytes' && t.dtype === 'float32' && !t.isVariable ? (constValues(t.data, 'float32') as Float32Array) : null;
+}
+
+/**
+ * The MUL and ADD of a batch norm over [scale, offset, mean, variance]. Their per-channel factors
+ * are computed here when all four are constants, else by TFLite ops on them (which fold when they
+ * become constant). `channelsFirst` shapes the factors [C, 1, …] to broadcast over NCHW.
+ */
+function batchNormSteps(op: TfOp, rw: Rewriter, params: Tensor[], epsilon: number, channelsFirst: number | null): Step[] {
+  const [scale, offset, mean, variance] = params as [Tensor, Tensor, Tensor, Tensor];
+  let factors: { mul: Tensor; shift: Tensor } | null = null;
+  const build = (): { mul: Tensor; shift: Tensor } => {
+    const n = `${op.name}/batchnorm`;
+    const values = params.map(float32Values);
+    if (values.every((v) => v !== null)) {
+      const [s, o, m, v] = values as Float32Array[];
+      const c = s!.length;
+      const k = Float32Array.from({ length: c }, (_, i) => s![i]! / Math.sqrt(v![i]! + epsilon));
+      const shift = Float32Array.from({ length: c }, (_, i) => o![i]! - m![i]! * k[i]!);
+      const shape = channelsFirst === null ? [c] : [c, ...new Array<number>(channelsFirst - 2).fill(1)];
+      return { mul: rw.constant(`${n}/scale`, 'float32', shape, k), shift: rw.constant(`${n}/shift`, 'float32', shape, shift) };
+    }
+    const eps = rw.constant(`${n}/epsilon`, 'float32', [], Float32Array.of(epsilon));
+    const inv = rw.tfl1(BuiltinOperator.RSQRT, [add(rw, variance, eps, `${n}/var_eps`)], null, `${n}/rsqrt`);
+    let k = mul(rw, scale, inv, `${n}/scale`);
+    const subOpts = options(BuiltinOptions.SubOptions, new SubOptionsT());
+    let shift = rw.tfl1(BuiltinOperator.SUB, [offset, mul(rw, mean, k, `${n}/mean_scale`)], subOpts, `${n}/shift`);
+    if (channelsFirst !== null) {
+      const shape = rw.int32(`${n}/bcast_shape`, [-1, ...new Array<number>(channelsFirst - 2).fill(1)]);
+      k = rw.tfl1(BuiltinOperator.RESHAPE, [k, shape], null, `${n}/scale_bcast`);
+      shift = rw.tfl1(BuiltinOperator.RESHAPE, [shift, shape], null, `${n}/shift_bcast`);
+    }
+    return { mul: k, shift };
+  };
+  return [
+    { name: 'batchnorm/mul', run: (x, name) => mul(rw, x, (factors = build()).mul, name) },
+    { name: 'batchnorm/add', run: (x, name) => add(rw, x, factors!.shift, name) },
+  ];
+}
+
+function legalizeBatchNorm(op: TfOp, rw: Rewriter): (Tensor | null)[] {
+  if (attrBool(op, 'is_training', true)) throw unsupported(op, 'is in training mode (is_training=true); only inference batch norms convert');
+  const x = inputOf(op, 0);
+  requireFloat32(op, x);
+  const format = attrString(op, 'data_format', 'NHWC');
+  if (!['NHWC', 'NCHW', 'NDHWC', 'NCDHW'].includes(format)) throw unsupported(op, `has data_format ${format}`);
+  const rank = x.shape?.length ?? format.length;
+  const params = [1, 2, 3, 4].map((i) => inputOf(op, i));
+  const y = chain(op, x, batchNormSteps(op, rw, params, attrFloat(op, 'epsilon', 1e-4), format.startsWith('NC') ? rank : null));
+  // At inference the batch statistics outputs are the given mean and variance.
+  return [y, params[2]!, params[3]!];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grappler's fused convolutions: conv, then fused_ops in order, each a plain TFLite op
+
+function fusedSteps(op: TfOp, rw: Rewriter, nchw: boolean): { affine: Step[]; activation: Step[] } {
+  const fused = attrStrings(op, 'fused_ops', []);
+  const args = op.inputs.slice(2);
+  let next = 0;
+  const arg = (): Tensor => {
+    const t = args[next++];
+    if (!t) throw unsupported(op, `fuses ${fused.join(' + ')} but has only ${args.length} extra inputs`);
+    return t;
+  };
+  const affine: Step[] = [];
+  let i = 0;
+  if (fused[i] === 'BiasAdd') {
+    const bias = arg();
+    affine.push({ name: 'BiasAdd', run: (x, name) => add(rw, x, bias, name) });
+    i++;
+  } else if (fused[i] === 'FusedBatchNorm') {
+    affine.push(...batchNormSteps(op, rw, [arg(), arg(), arg(), arg()], attrFloat(op, 'epsilon', 1e-4), null));
+    i++;
+  }
+  if (fused[i] === 'Add') {
+    // A residual input, in the op's layout: bring it to NHWC like the conv's output.
+    const other = arg();
+    const nhwc = nchw ? transposeStep(rw, 'add_nhwc', [0, 2, 3, 1]).run(other, `${op.name}/add_nhwc`) : other;
+    affine.push({ name: 'Add', run: (x, name) => add(rw, x, nhwc, name) });
+    i++;
+  }
+  const rest = fused.slice(i);
+  if (rest.length > 1) throw unsupported(op, `fuses ${fused.join(' + ')}, which is not supported`);
+  // Elementwise, so it may follow the transpose back to NCHW; emitTfActivation names it op.name.
+  const activation: Step[] = rest.length === 0 ? [] : [{ name: 'activation', run: (x) => emitTfActivation(rw, op, rest[0], x) }];
+  return { affine, activation };
+}
+
+function legalizeFusedConv(depthwise: boolean) {
+  return (op: TfOp, rw: Rewriter): Tensor[] => {
+    const x = inputOf(op, 0);
+    requireFloat32(op, x);
+    const a = convAttrs(op);
+    const { affine, activation } = fusedSteps(op, rw, a.nchw);
+    return [chain(op, x, [...inNhwc(rw, a.nchw, [...convSteps(op, rw, a, depthwise), ...affine]), ...activation])];
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conv2DBackpropInput → TRANSPOSE_CONV
+
+function legalizeConvBackpropInput(op: TfOp, rw: Rewriter): Tensor[] {
+  const [sizes, filter, dy] = [inputOf(op, 0), inputOf(op, 1), inputOf(op, 2)];
+  requireFloat32(op, dy);
+  if (tfPadding(op) === 'EXPLICIT') throw unsupported(op, "has EXPLICIT padding; TFLite's TRANSPOSE_CONV supports SAME and VALID");
+  const a = convAttrs(op);
+  if (a.dilations[0] !== 1 || a.dilations[1] !== 1) throw unsupported(op, `has dilations [${a.dilations}]; TFLite's TRANSPOSE_CONV has none`);
+  const requested = constInts(sizes);
+  let outShape: Tensor;
+  if (requested !== null) {
+    const nhwc = a.nchw ? [0, 2, 3, 1].map((p) => requested[p]!) : requested;
+    outShape = rw.int32(`${op.name}/output_shape`, nhwc);
+  } else {
+    if (a.nchw) throw unsupported(op, 'is NCHW with a computed input_sizes; only a constant one can be reordered');
+    outShape = asInt32(rw, sizes, `${op.name}/output_shape`);
+  }
+  const step: Step = {
+    name: 'transpose_conv',
+    run(x, name) {
+      // TF's filter is [H, W, out, in] (out = the transposed conv's output channels) → OHWI.
+      const w = rw.tfl1(BuiltinOperator.TRANSPOSE, [filter, rw.int32(`${op.name}/filter_perm`, [2, 0, 1, 3])], null, `${op.name}/weights`);
+      const opts = new TransposeConvOptionsT(a.padding, a.strides[1], a.strides[0], ActivationFunctionType.NONE);
+      return rw.tfl1(BuiltinOperator.TRANSPOSE_CONV, [outShape, w, x], options(BuiltinOptions.TransposeConvOptions, opts), name);
+    },
+  };
+  return [chain(op, dy, inNhwc(rw, a.nchw, [step]))];
+}
+
+export const CONV_LEGALIZATIONS: TfLegalization[] = [
+  { tfTypes: ['Conv2D'], legalize: legalizeConv(false) },
+  { tfTypes: ['DepthwiseConv2dNative'], legalize: legalizeConv(true) },
+  { tfTypes: ['_FusedConv2D'], legalize: legalizeFusedConv(false) },
+  { tfTypes: ['FusedDepthwiseConv2dNative'], legalize: legalizeFusedConv(true) },
+  { tfTypes: ['Conv2DBackpropInput'], legalize: legalizeConvBackpropInput },
+  { tfTypes: ['FusedBatchNorm', 'FusedBatchNormV2', 'FusedBatchNormV3'], legalize: legalizeBatchNorm },
+];

@@ -60,10 +60,12 @@ function inferReduced(x: Shape, axisTensor: Tensor | null | undefined, keepDims:
   if (x === null) return null;
   const axes = constInts(axisTensor);
   if (axes !== null) return reducedShape(x, normalizeAxes(x.length, axes), keepDims);
-  if (keepDims) return x.map(() => -1);
+  // A scalar stays a scalar; with keep_dims a reduced dim becomes 1, so only 1s stay known.
+  if (x.length === 0) return [];
+  if (keepDims) return x.map((d) => (d === 1 ? 1 : -1));
   // One axis (scalar or [1]) removes exactly one dimension; more may repeat, so the rank is open.
   const count = axisTensor?.shape === null || axisTensor?.shape === undefined ? -1 : axisTensor.shape.reduce((n, d) => n * d, 1);
-  return count === 1 && x.length > 0 ? new Array<number>(x.length - 1).fill(-1) : null;
+  return count === 1 ? new Array<number>(x.length - 1).fill(-1) : null;
 }
 
 function reduceDef(row: ReduceRow): OpDef {
@@ -163,6 +165,9 @@ function legalizeReduce(row: ReduceRow): TfLegalization {
     legalize(op, rw) {
       const x = inputOf(op, 0);
       requireSupported(op, x, row.dtypes);
+      // TF reduces nothing over an empty axis list; TFLite's optimized kernels leave the output
+      // unwritten there (LiteRT returns garbage), so the op becomes the identity it is.
+      if (constInts(inputOf(op, 1))?.length === 0) return [x];
       const axes = asInt32(rw, inputOf(op, 1), `${op.name}/reduction_indices`);
       const opts = new ReducerOptionsT(attrBool(op, 'keep_dims', false));
       return [rw.tfl1(row.builtin, [x, axes], options(BuiltinOptions.ReducerOptions, opts), op.name)];

@@ -10,6 +10,8 @@ import { ELEMENTWISE_LEGALIZATIONS, ELEMENTWISE_OPS } from './elementwise.js';
 import { GENERATE_LEGALIZATIONS, GENERATE_OPS } from './generate.js';
 import { MATMUL_LEGALIZATIONS, MATMUL_OPS } from './matmul.js';
 import type { OpDef, TfLegalization } from './op-def.js';
+import { PAD_LEGALIZATIONS, PAD_OPS } from './pad.js';
+import { POOL_LEGALIZATIONS, POOL_OPS } from './pool.js';
 import { QUANTIZE_LEGALIZATIONS, QUANTIZE_OPS } from './quantize.js';
 import { REDUCE_LEGALIZATIONS, REDUCE_OPS } from './reduce.js';
 import { SHAPE_LEGALIZATIONS, SHAPE_OPS } from './shape.js';
@@ -67,12 +69,14 @@ export class OpRegistry {
 }
 
 export const REGISTRY = new OpRegistry(
-  [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...SHAPE_OPS, ...CONV_OPS, ...REDUCE_OPS, ...SLICING_OPS, ...GENERATE_OPS, ...QUANTIZE_OPS],
+  [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...SHAPE_OPS, ...CONV_OPS, ...POOL_OPS, ...PAD_OPS, ...REDUCE_OPS, ...SLICING_OPS, ...GENERATE_OPS, ...QUANTIZE_OPS],
   [
     ...ELEMENTWISE_LEGALIZATIONS,
     ...MATMUL_LEGALIZATIONS,
     ...SHAPE_LEGALIZATIONS,
     ...CONV_LEGALIZATIONS,
+    ...POOL_LEGALIZATIONS,
+    ...PAD_LEGALIZATIONS,
     ...REDUCE_LEGALIZATIONS,
     ...SLICING_LEGALIZATIONS,
     ...GENERATE_LEGALIZATIONS,

@@ -42,7 +42,7 @@ function activationSlot(op: TflOp): WithActivation | null {
 
 export const fuseActivation: Pass = {
   name: 'fuse-activation',
-  run(model) {
+  run(model, ctx) {
     const graph = model.main;
     // Recomputed after every rewrite: a fusion changes who reads what.
     let users = graph.consumers();
@@ -58,6 +58,8 @@ export const fuseActivation: Pass = {
       const slot = activationSlot(producer);
       if (slot === null || slot.fusedActivationFunction !== ActivationFunctionType.NONE) continue;
       slot.fusedActivationFunction = kind;
+      // The fused form may need a newer op version (TRANSPOSE_CONV with an activation).
+      producer.version = ctx.registry.def(producer.builtin)?.version?.(producer) ?? producer.version;
       const out = act.outputs[0]!;
       input.name = out.name;
       graph.replaceUses(out, input);

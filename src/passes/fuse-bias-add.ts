@@ -23,7 +23,7 @@ function channelVector(t: Tensor | null, channels: number): Float32Array | null 
 
 export const fuseBiasAdd: Pass = {
   name: 'fuse-bias-add',
-  run(model) {
+  run(model, ctx) {
     const graph = model.main;
     // Recomputed after every rewrite: a fusion changes who reads what.
     let users = graph.consumers();
@@ -50,6 +50,8 @@ export const fuseBiasAdd: Pass = {
         const biasTensor = add.inputs[1 - side]!;
         const target = existing === null && biasTensor.shape!.length === 1 ? biasTensor : graph.addTensor(newBias(biasTensor, bias));
         producer.inputs[2] = target;
+        // The fused form may need a newer op version (TRANSPOSE_CONV with an activation).
+        producer.version = ctx.registry.def(producer.builtin)?.version?.(producer) ?? producer.version;
         const out = add.outputs[0]!;
         main.name = out.name;
         graph.replaceUses(out, main);

@@ -1,0 +1,196 @@
+/**
+ * Reference kernels of TFLite's convolutions, NHWC, written after
+ * tensorflow/lite/kernels/internal/reference/{conv,depthwiseconv_float,transpose_conv}.h:
+ * output sizes and SAME padding as tensorflow/lite/kernels/padding.h computes them (the extra
+ * padding of an odd total goes after), accumulation in double precision, bias then the fused
+ * activation. Float results are stored in the output's array type (float32 rounds once per
+ * element).
+ */
+import type { ActivationFunctionType } from '../../generated/tflite/activation-function-type.js';
+import { Padding } from '../../generated/tflite/padding.js';
+import { applyActivation } from './activation.js';
+import { makeValue, type NumericArray, type Value } from './value.js';
+
+/** Stride and dilation along one spatial axis. */
+export interface Axis {
+  stride: number;
+  dilation: number;
+}
+
+/** The size a window walk produces: padding.h ComputeOutSize. -1 when the input size is unknown. */
+export function outputSize(padding: Padding, size: number, filter: number, { stride, dilation }: Axis): number {
+  if (size < 0) return -1;
+  if (padding === Padding.SAME) return Math.floor((size + stride - 1) / stride);
+  if (filter < 0) return -1;
+  const effective = (filter - 1) * dilation + 1;
+  return Math.max(Math.floor((size + stride - effective) / stride), 0);
+}
+
+/** Padding before the first element (padding.h ComputePaddingWithOffset; the odd one goes after). */
+export function paddingBefore(padding: Padding, size: number, filter: number, axis: Axis): number {
+  if (padding === Padding.VALID) return 0;
+  const out = outputSize(padding, size, filter, axis);
+  const effective = (filter - 1) * axis.dilation + 1;
+  return Math.max(0, Math.floor(((out - 1) * axis.stride + effective - size) / 2));
+}
+
+export interface ConvParams {
+  padding: Padding;
+  h: Axis;
+  w: Axis;
+  activation: ActivationFunctionType;
+}
+
+/** [N, H, W, C] of a rank-4 value. */
+function dims4(v: Value): [number, number, number, number] {
+  if (v.shape.length !== 4) throw new RangeError(`expected a 4-D tensor, got shape [${v.shape}]`);
+  return v.shape as [number, number, number, number];
+}
+
+/**
+ * CONV_2D: input [N, H, W, C], filter [O, KH, KW, I], bias [O] or null. C may be a multiple of I:
+ * a grouped convolution (TFLite's version 6), each group of O / groups filters reading its own
+ * I input channels.
+ */
+export function conv2d(x: Value, filter: Value, bias: Value | null, p: ConvParams): Value {
+  const [n, h, w, c] = dims4(x);
+  const [o, kh, kw, ci] = dims4(filter);
+  const groups = c / ci;
+  if (!Number.isInteger(groups) || o % groups !== 0) {
+    throw new RangeError(`CONV_2D: ${c} input channels do not split into groups of the filter's ${ci}`);
+  }
+  const perGroup = o / groups;
+  const oh = outputSize(p.padding, h, kh, p.h);
+  const ow = outputSize(p.padding, w, kw, p.w);
+  const padT = paddingBefore(p.padding, h, kh, p.h);
+  const padL = paddingBefore(p.padding, w, kw, p.w);
+  const out = makeValue(x.dtype, [n, oh, ow, o]);
+  const xd = x.data as NumericArray;
+  const fd = filter.data as NumericArray;
+  const bd = bias?.data as NumericArray | undefined;
+  const od = out.data as NumericArray;
+  let at = 0;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        for (let oc = 0; oc < o; oc++) {
+          const c0 = Math.floor(oc / perGroup) * ci;
+          let sum = bd ? bd[oc]! : 0;
+          for (let fy = 0; fy < kh; fy++) {
+            const iy = oy * p.h.stride - padT + fy * p.h.dilation;
+            if (iy < 0 || iy >= h) continue;
+            for (let fx = 0; fx < kw; fx++) {
+              const ix = ox * p.w.stride - padL + fx * p.w.dilation;
+              if (ix < 0 || ix >= w) continue;
+              const xBase = ((b * h + iy) * w + ix) * c + c0;
+              const fBase = ((oc * kh + fy) * kw + fx) * ci;
+              for (let k = 0; k < ci; k++) sum += xd[xBase + k]! * fd[fBase + k]!;
+            }
+          }
+          od[at++] = sum;
+        }
+      }
+    }
+  }
+  applyActivation(od, p.activation);
+  return out;
+}
+
+/**
+ * DEPTHWISE_CONV_2D: input [N, H, W, C], filter [1, KH, KW, C·M], bias [C·M] or null; output
+ * channel c·M + m reads input channel c only.
+ */
+export function depthwiseConv2d(x: Value, filter: Value, bias: Value | null, p: ConvParams & { multiplier: number }): Value {
+  const [n, h, w, c] = dims4(x);
+  const [, kh, kw, oc] = dims4(filter);
+  // TFLite derives the multiplier from the shapes; the option only has to agree when set.
+  const m = oc / c;
+  if (!Number.isInteger(m) || (p.multiplier > 0 && p.multiplier !== m)) {
+    throw new RangeError(`DEPTHWISE_CONV_2D: filter has ${oc} channels for ${c} inputs × multiplier ${p.multiplier}`);
+  }
+  const oh = outputSize(p.padding, h, kh, p.h);
+  const ow = outputSize(p.padding, w, kw, p.w);
+  const padT = paddingBefore(p.padding, h, kh, p.h);
+  const padL = paddingBefore(p.padding, w, kw, p.w);
+  const out = makeValue(x.dtype, [n, oh, ow, oc]);
+  const xd = x.data as NumericArray;
+  const fd = filter.data as NumericArray;
+  const bd = bias?.data as NumericArray | undefined;
+  const od = out.data as NumericArray;
+  let at = 0;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        for (let ch = 0; ch < oc; ch++) {
+          const ic = Math.floor(ch / m);
+          let sum = bd ? bd[ch]! : 0;
+          for (let fy = 0; fy < kh; fy++) {
+            const iy = oy * p.h.stride - padT + fy * p.h.dilation;
+            if (iy < 0 || iy >= h) continue;
+            for (let fx = 0; fx < kw; fx++) {
+              const ix = ox * p.w.stride - padL + fx * p.w.dilation;
+              if (ix < 0 || ix >= w) continue;
+              sum += xd[((b * h + iy) * w + ix) * c + ic]! * fd[(fy * kw + fx) * oc + ch]!;
+            }
+          }
+          od[at++] = sum;
+        }
+      }
+    }
+  }
+  applyActivation(od, p.activation);
+  return out;
+}
+
+/**
+ * TRANSPOSE_CONV: the gradient of a convolution with respect to its input. `outShape` is the
+ * requested [N, OH, OW, O]; weights are [O, KH, KW, I]. Each input element scatters into the
+ * output; padding is that of a forward convolution over an input of the output's size.
+ */
+export function transposeConv(
+  outShape: readonly number[],
+  weights: Value,
+  x: Value,
+  bias: Value | null,
+  p: Omit<ConvParams, 'h' | 'w'> & { strideH: number; strideW: number },
+): Value {
+  const [n, h, w, ci] = dims4(x);
+  const [o, kh, kw] = dims4(weights);
+  const [, oh, ow] = outShape as [number, number, number, number];
+  const hAxis = { stride: p.strideH, dilation: 1 };
+  const wAxis = { stride: p.strideW, dilation: 1 };
+  const padT = paddingBefore(p.padding, oh, kh, hAxis);
+  const padL = paddingBefore(p.padding, ow, kw, wAxis);
+  const out = makeValue(x.dtype, [n, oh, ow, o]);
+  // Accumulate in doubles, then store once.
+  const acc = new Float64Array(out.data.length);
+  const xd = x.data as NumericArray;
+  const fd = weights.data as NumericArray;
+  for (let b = 0; b < n; b++) {
+    for (let iy = 0; iy < h; iy++) {
+      for (let ix = 0; ix < w; ix++) {
+        const xBase = ((b * h + iy) * w + ix) * ci;
+        for (let fy = 0; fy < kh; fy++) {
+          const oy = iy * p.strideH - padT + fy;
+          if (oy < 0 || oy >= oh) continue;
+          for (let fx = 0; fx < kw; fx++) {
+            const ox = ix * p.strideW - padL + fx;
+            if (ox < 0 || ox >= ow) continue;
+            const oBase = ((b * oh + oy) * ow + ox) * o;
+            for (let oc = 0; oc < o; oc++) {
+              const fBase = ((oc * kh + fy) * kw + fx) * ci;
+              let sum = 0;
+              for (let k = 0; k < ci; k++) sum += xd[xBase + k]! * fd[fBase + k]!;
+              acc[oBase + oc]! += sum;
+            }
+          }
+        }
+      }
+    }
+  }
+  const bd = bias?.data as NumericArray | undefined;
+  const od = out.data as NumericArray;
+  for (let i = 0; i < acc.length; i++) od[i] = acc[i]! + (bd ? bd[i % o]! : 0);
+  applyActivation(od, p.activation);
+  return out;
+}

@@ -1,0 +1,60 @@
+/**
+ * Reference kernels of TFLite's 2-D pooling, NHWC (tensorflow/lite/kernels/internal/reference/
+ * pooling.h): the window is clipped to the input, so padding never enters a maximum and an
+ * average divides by the number of real elements under the window, as TF's AvgPool does.
+ */
+import type { ActivationFunctionType } from '../../generated/tflite/activation-function-type.js';
+import type { Padding } from '../../generated/tflite/padding.js';
+import { applyActivation } from './activation.js';
+import { outputSize, paddingBefore } from './conv.js';
+import { makeValue, type NumericArray, type Value } from './value.js';
+
+export interface PoolParams {
+  padding: Padding;
+  filterH: number;
+  filterW: number;
+  strideH: number;
+  strideW: number;
+  activation: ActivationFunctionType;
+}
+
+export function pool2d(kind: 'max' | 'avg', x: Value, p: PoolParams): Value {
+  if (x.shape.length !== 4) throw new RangeError(`pooling expects a 4-D input, got shape [${x.shape}]`);
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const hAxis = { stride: p.strideH, dilation: 1 };
+  const wAxis = { stride: p.strideW, dilation: 1 };
+  const oh = outputSize(p.padding, h, p.filterH, hAxis);
+  const ow = outputSize(p.padding, w, p.filterW, wAxis);
+  const padT = paddingBefore(p.padding, h, p.filterH, hAxis);
+  const padL = paddingBefore(p.padding, w, p.filterW, wAxis);
+  const out = makeValue(x.dtype, [n, oh, ow, c]);
+  const xd = x.data as NumericArray;
+  const od = out.data as NumericArray;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * p.strideH - padT;
+      const yStart = Math.max(0, y0);
+      const yEnd = Math.min(h, y0 + p.filterH);
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = ox * p.strideW - padL;
+        const xStart = Math.max(0, x0);
+        const xEnd = Math.min(w, x0 + p.filterW);
+        const count = (yEnd - yStart) * (xEnd - xStart);
+        const oBase = ((b * oh + oy) * ow + ox) * c;
+        for (let ch = 0; ch < c; ch++) {
+          let acc = kind === 'max' ? -Infinity : 0;
+          for (let y = yStart; y < yEnd; y++) {
+            for (let xx = xStart; xx < xEnd; xx++) {
+              const v = xd[((b * h + y) * w + xx) * c + ch]!;
+              acc = kind === 'max' ? (v > acc ? v : acc) : acc + v;
+            }
+          }
+          // A window that covers no input (possible only with unusual SAME geometry) is 0.
+          od[oBase + ch] = count === 0 ? 0 : kind === 'max' ? acc : acc / count;
+        }
+      }
+    }
+  }
+  applyActivation(od, p.activation);
+  return out;
+}
