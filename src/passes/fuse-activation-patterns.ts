@@ -8,38 +8,26 @@
  * would otherwise fold the RELU6 into the ADD and hide the pattern). Intermediate results must
  * have no other readers.
  */
-import { ActivationFunctionType } from '../../generated/tflite/activation-function-type.js';
 import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
 import { BuiltinOptions } from '../../generated/tflite/builtin-options.js';
 import { LeakyReluOptionsT } from '../../generated/tflite/leaky-relu-options.js';
 import type { Graph } from '../ir/graph.js';
 import type { Op, TflOp } from '../ir/op.js';
-import { constValues, type Tensor } from '../ir/tensor.js';
+import type { Tensor } from '../ir/tensor.js';
+import { hasNoActivation, scalarConstant } from './match.js';
 import type { Pass } from './pass.js';
 
 function tflOf(t: Tensor | null | undefined, builtin: BuiltinOperator): TflOp | null {
   const op = t?.producer;
-  return op?.dialect === 'tfl' && op.builtin === builtin && plainActivation(op) ? op : null;
-}
-
-function plainActivation(op: TflOp): boolean {
-  const value = op.options?.value as { fusedActivationFunction?: ActivationFunctionType } | undefined;
-  return (value?.fusedActivationFunction ?? ActivationFunctionType.NONE) === ActivationFunctionType.NONE;
-}
-
-/** The value of a float32 constant holding one number (any shape of size 1). */
-function scalar(t: Tensor | null | undefined): number | null {
-  if (!t || t.data === null || t.dtype !== 'float32') return null;
-  const values = constValues(t.data, 'float32');
-  return values.length === 1 ? (values[0] as number) : null;
+  return op?.dialect === 'tfl' && op.builtin === builtin && hasNoActivation(op) ? op : null;
 }
 
 /** For a binary op with one scalar-constant operand: [the other operand, the constant]. */
 function splitConst(op: TflOp): [Tensor, number] | null {
   const [a, b] = op.inputs;
-  const cb = scalar(b);
+  const cb = scalarConstant(b);
   if (a && cb !== null) return [a, cb];
-  const ca = scalar(a);
+  const ca = scalarConstant(a);
   if (b && ca !== null) return [b, ca];
   return null;
 }
@@ -110,7 +98,7 @@ export const fuseActivationPatterns: Pass = {
     let leaky = 0;
     let swish = 0;
     for (const op of graph.ops) {
-      if (op.dialect !== 'tfl' || !plainActivation(op)) continue;
+      if (op.dialect !== 'tfl' || !hasNoActivation(op)) continue;
       const lr = matchLeakyRelu(op);
       if (lr && privateTo(graph, users, lr.inner)) {
         replaceWith(op, BuiltinOperator.LEAKY_RELU, lr.x, { type: BuiltinOptions.LeakyReluOptions, value: new LeakyReluOptionsT(lr.alpha) });

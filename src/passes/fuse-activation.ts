@@ -6,7 +6,7 @@
  */
 import { ActivationFunctionType } from '../../generated/tflite/activation-function-type.js';
 import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
-import type { TflOp } from '../ir/op.js';
+import { activationSlot } from './match.js';
 import type { Pass } from './pass.js';
 
 const ACTIVATIONS = new Map<BuiltinOperator, ActivationFunctionType>([
@@ -32,13 +32,6 @@ const FUSABLE = new Set([
 
 /** TANH is fusable only where TFLite's float kernels apply it (not in the pools, say). */
 const TANH_OK = new Set([BuiltinOperator.FULLY_CONNECTED, BuiltinOperator.ADD, BuiltinOperator.SUB, BuiltinOperator.MUL]);
-
-type WithActivation = { fusedActivationFunction: ActivationFunctionType };
-
-function activationSlot(op: TflOp): WithActivation | null {
-  const value = op.options?.value as Partial<WithActivation> | undefined;
-  return value !== undefined && typeof value.fusedActivationFunction === 'number' ? (value as WithActivation) : null;
-}
 
 export const fuseActivation: Pass = {
   name: 'fuse-activation',

@@ -4,22 +4,11 @@
  * Add). An existing constant bias is summed with it. The ADD must be the op's only reader and
  * carry no fused activation of its own (fuse-activation, which runs next, adds that).
  */
-import { ActivationFunctionType } from '../../generated/tflite/activation-function-type.js';
-import { AddOptionsT } from '../../generated/tflite/add-options.js';
 import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
-import type { TflOp } from '../ir/op.js';
-import { bytesOf, constValues, Tensor } from '../ir/tensor.js';
+import { float32Constant, hasNoActivation, perChannelConstant } from './match.js';
 import type { Pass } from './pass.js';
 
 const WITH_BIAS = new Set([BuiltinOperator.FULLY_CONNECTED, BuiltinOperator.CONV_2D, BuiltinOperator.DEPTHWISE_CONV_2D]);
-
-/** The constant's values when it holds exactly `channels` float32 values laid out along the last axis. */
-function channelVector(t: Tensor | null, channels: number): Float32Array | null {
-  if (!t || t.data === null || t.dtype !== 'float32' || t.shape === null) return null;
-  const count = t.shape.reduce((n, d) => n * d, 1);
-  if (count !== channels || t.shape[t.shape.length - 1] !== channels) return null;
-  return constValues(t.data, 'float32') as Float32Array;
-}
 
 export const fuseBiasAdd: Pass = {
   name: 'fuse-bias-add',
@@ -30,25 +19,24 @@ export const fuseBiasAdd: Pass = {
     let fused = 0;
     for (const add of [...graph.ops]) {
       if (add.dialect !== 'tfl' || add.builtin !== BuiltinOperator.ADD) continue;
-      const addOptions = add.options?.value;
-      if (addOptions instanceof AddOptionsT && addOptions.fusedActivationFunction !== ActivationFunctionType.NONE) continue;
+      if (!hasNoActivation(add)) continue;
       for (const side of [0, 1]) {
         const main = add.inputs[side];
         const producer = main?.producer;
         if (!main || producer?.dialect !== 'tfl' || !WITH_BIAS.has(producer.builtin)) continue;
         if (users.get(main)?.length !== 1 || graph.outputs.includes(main)) continue;
         const channels = main.shape?.[main.shape.length - 1];
-        const addend = channelVector(add.inputs[1 - side] ?? null, channels ?? -1);
-        if (channels === undefined || addend === null || !hasPlainActivation(producer)) continue;
+        const addend = perChannelConstant(add.inputs[1 - side] ?? null, channels ?? -1);
+        if (channels === undefined || addend === null || !hasNoActivation(producer)) continue;
         const existing = producer.inputs[2] ?? null;
         let bias: Float32Array = addend;
         if (existing !== null) {
-          const current = channelVector(existing, channels);
+          const current = perChannelConstant(existing, channels);
           if (current === null) continue;
           bias = Float32Array.from(current, (v, i) => v + addend[i]!);
         }
         const biasTensor = add.inputs[1 - side]!;
-        const target = existing === null && biasTensor.shape!.length === 1 ? biasTensor : graph.addTensor(newBias(biasTensor, bias));
+        const target = existing === null && biasTensor.shape!.length === 1 ? biasTensor : graph.addTensor(float32Constant(biasTensor.name, [bias.length], bias));
         producer.inputs[2] = target;
         // The fused form may need a newer op version (TRANSPOSE_CONV with an activation).
         producer.version = ctx.registry.def(producer.builtin)?.version?.(producer) ?? producer.version;
@@ -66,14 +54,3 @@ export const fuseBiasAdd: Pass = {
   },
 };
 
-function hasPlainActivation(op: TflOp): boolean {
-  const value = op.options?.value as { fusedActivationFunction?: ActivationFunctionType } | undefined;
-  return (value?.fusedActivationFunction ?? ActivationFunctionType.NONE) === ActivationFunctionType.NONE;
-}
-
-/** A rank-1 bias constant named after the tensor it replaces. */
-function newBias(like: Tensor, values: Float32Array): Tensor {
-  const t = new Tensor(like.name, 'float32', [values.length]);
-  t.data = { kind: 'bytes', bytes: bytesOf(values) };
-  return t;
-}

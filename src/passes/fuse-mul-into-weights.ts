@@ -6,11 +6,9 @@
  * The op must be the MUL's input's only reader, have constant float32 weights, and no fused
  * activation yet (scaling after a ReLU is not scaling the weights).
  */
-import { ActivationFunctionType } from '../../generated/tflite/activation-function-type.js';
 import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
-import { MulOptionsT } from '../../generated/tflite/mul-options.js';
-import type { TflOp } from '../ir/op.js';
-import { bytesOf, constValues, Tensor } from '../ir/tensor.js';
+import { constValues } from '../ir/tensor.js';
+import { float32Constant, hasNoActivation, perChannelConstant } from './match.js';
 import type { Pass } from './pass.js';
 
 /** Which axis of each op's weights is the output channel. */
@@ -19,24 +17,6 @@ const CHANNEL_AXIS = new Map<BuiltinOperator, 'first' | 'last'>([
   [BuiltinOperator.CONV_2D, 'first'],
   [BuiltinOperator.DEPTHWISE_CONV_2D, 'last'],
 ]);
-
-function perChannel(t: Tensor | null | undefined, channels: number): Float32Array | null {
-  if (!t || t.data === null || t.dtype !== 'float32' || t.shape === null) return null;
-  const count = t.shape.reduce((n, d) => n * d, 1);
-  if (count !== channels || t.shape[t.shape.length - 1] !== channels) return null;
-  return constValues(t.data, 'float32') as Float32Array;
-}
-
-function activationOf(op: TflOp): ActivationFunctionType {
-  const value = op.options?.value as { fusedActivationFunction?: ActivationFunctionType } | undefined;
-  return value?.fusedActivationFunction ?? ActivationFunctionType.NONE;
-}
-
-function scaledConstant(name: string, shape: number[], values: Float32Array): Tensor {
-  const t = new Tensor(name, 'float32', shape);
-  t.data = { kind: 'bytes', bytes: bytesOf(values) };
-  return t;
-}
 
 export const fuseMulIntoWeights: Pass = {
   name: 'fuse-mul-into-weights',
@@ -47,8 +27,7 @@ export const fuseMulIntoWeights: Pass = {
     let fused = 0;
     for (const mul of [...graph.ops]) {
       if (mul.dialect !== 'tfl' || mul.builtin !== BuiltinOperator.MUL) continue;
-      const mulOptions = mul.options?.value;
-      if (mulOptions instanceof MulOptionsT && mulOptions.fusedActivationFunction !== ActivationFunctionType.NONE) continue;
+      if (!hasNoActivation(mul)) continue;
       for (const side of [0, 1]) {
         const main = mul.inputs[side];
         const op = main?.producer;
@@ -56,21 +35,21 @@ export const fuseMulIntoWeights: Pass = {
         const axis = CHANNEL_AXIS.get(op.builtin);
         const weights = op.inputs[1];
         if (axis === undefined || !weights || weights.data === null || weights.dtype !== 'float32' || weights.shape === null) continue;
-        if (users.get(main)?.length !== 1 || graph.outputs.includes(main) || activationOf(op) !== ActivationFunctionType.NONE) continue;
+        if (users.get(main)?.length !== 1 || graph.outputs.includes(main) || !hasNoActivation(op)) continue;
         const channels = axis === 'first' ? weights.shape[0]! : weights.shape[weights.shape.length - 1]!;
-        const factors = perChannel(mul.inputs[1 - side], channels);
+        const factors = perChannelConstant(mul.inputs[1 - side], channels);
         if (factors === null) continue;
         const bias = op.inputs[2] ?? null;
-        const biasValues = bias === null ? null : perChannel(bias, channels);
+        const biasValues = bias === null ? null : perChannelConstant(bias, channels);
         if (bias !== null && biasValues === null) continue;
 
         const w = constValues(weights.data, 'float32') as Float32Array;
         const inner = w.length / channels;
         const scaled = Float32Array.from(w, (v, i) => v * factors[axis === 'first' ? Math.floor(i / inner) : i % channels]!);
-        op.inputs[1] = graph.addTensor(scaledConstant(`${weights.name}/scaled`, weights.shape.slice(), scaled));
+        op.inputs[1] = graph.addTensor(float32Constant(`${weights.name}/scaled`, weights.shape.slice(), scaled));
         if (bias !== null && biasValues !== null) {
           const b = Float32Array.from(biasValues, (v, i) => v * factors[i]!);
-          op.inputs[2] = graph.addTensor(scaledConstant(`${bias.name}/scaled`, [channels], b));
+          op.inputs[2] = graph.addTensor(float32Constant(`${bias.name}/scaled`, [channels], b));
         }
         const out = mul.outputs[0]!;
         main.name = out.name;
