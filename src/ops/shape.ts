@@ -5,6 +5,7 @@
  */
 import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
 import { BuiltinOptions } from '../../generated/tflite/builtin-options.js';
+import { CastOptionsT } from '../../generated/tflite/cast-options.js';
 import { SqueezeOptionsT } from '../../generated/tflite/squeeze-options.js';
 import type { TfOp } from '../ir/op.js';
 import { constValues, type Shape, type Tensor } from '../ir/tensor.js';
@@ -13,6 +14,7 @@ import { GraphError } from '../util/errors.js';
 import { inputOf, options, requireDtype, type OpDef, type TfLegalization } from './op-def.js';
 import type { Rewriter } from './rewriter.js';
 import { attrInts } from './tf-attrs.js';
+import { tfliteTypeOf } from './tflite-schema.js';
 
 /** The values of a constant integer tensor, or null when it is not constant. */
 export function constInts(t: Tensor | null | undefined): number[] | null {
@@ -120,7 +122,8 @@ export function asInt32(rw: Rewriter, t: Tensor, name: string): Tensor {
   if (t.dtype === 'int32') return t;
   const values = constInts(t);
   if (values !== null) return rw.int32(name, values, t.shape ?? [values.length]);
-  return rw.tfl1(BuiltinOperator.CAST, [t], null, name);
+  const cast = new CastOptionsT(tfliteTypeOf(requireDtype(t)), tfliteTypeOf('int32'));
+  return rw.tfl1(BuiltinOperator.CAST, [t], options(BuiltinOptions.CastOptions, cast), name);
 }
 
 export const SHAPE_LEGALIZATIONS: TfLegalization[] = [

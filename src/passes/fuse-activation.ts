@@ -1,8 +1,10 @@
 /**
- * fuse-activation: RELU / RELU6 / RELU_N1_TO_1 / TANH reading the only output of an op that has a
+ * fuse-activation: RELU / RELU6 / RELU_N1_TO_1 reading the only output of an op that has a
  * fused_activation_function (ADD, SUB, MUL, DIV, FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, the
  * pools, CONCATENATION) becomes that field. The fused output takes the activation's name, as
- * TFLite's converter names it. Runs after fuse-bias-add: MatMul + BiasAdd + Relu is one op.
+ * TFLite's converter names it. TANH is not fused: the schema allows it, but TFLite's float
+ * kernels clamp to an activation range, which only the ReLU family has (LiteRT rejects a
+ * FULLY_CONNECTED with TANH). Runs after fuse-bias-add: MatMul + BiasAdd + Relu is one op.
  */
 import { ActivationFunctionType } from '../../generated/tflite/activation-function-type.js';
 import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
@@ -13,7 +15,6 @@ const ACTIVATIONS = new Map<BuiltinOperator, ActivationFunctionType>([
   [BuiltinOperator.RELU, ActivationFunctionType.RELU],
   [BuiltinOperator.RELU6, ActivationFunctionType.RELU6],
   [BuiltinOperator.RELU_N1_TO_1, ActivationFunctionType.RELU_N1_TO_1],
-  [BuiltinOperator.TANH, ActivationFunctionType.TANH],
 ]);
 
 const FUSABLE = new Set([
@@ -30,9 +31,6 @@ const FUSABLE = new Set([
   BuiltinOperator.CONCATENATION,
 ]);
 
-/** TANH is fusable only where TFLite's float kernels apply it (not in the pools, say). */
-const TANH_OK = new Set([BuiltinOperator.FULLY_CONNECTED, BuiltinOperator.ADD, BuiltinOperator.SUB, BuiltinOperator.MUL]);
-
 export const fuseActivation: Pass = {
   name: 'fuse-activation',
   run(model, ctx) {
@@ -46,7 +44,6 @@ export const fuseActivation: Pass = {
       const input = act.inputs[0];
       const producer = input?.producer;
       if (kind === undefined || !input || producer?.dialect !== 'tfl' || !FUSABLE.has(producer.builtin)) continue;
-      if (kind === ActivationFunctionType.TANH && !TANH_OK.has(producer.builtin)) continue;
       if (users.get(input)?.length !== 1 || graph.outputs.includes(input) || producer.outputs.length !== 1) continue;
       const slot = activationSlot(producer);
       if (slot === null || slot.fusedActivationFunction !== ActivationFunctionType.NONE) continue;
