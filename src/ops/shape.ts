@@ -9,7 +9,8 @@ import { CastOptionsT } from '../../generated/tflite/cast-options.js';
 import { SqueezeOptionsT } from '../../generated/tflite/squeeze-options.js';
 import type { TfOp } from '../ir/op.js';
 import { constValues, type Shape, type Tensor } from '../ir/tensor.js';
-import { makeValue, stridesOf, toNumbers, type Value } from '../kernels/value.js';
+import { transposeValue } from '../kernels/transpose.js';
+import { toNumbers } from '../kernels/value.js';
 import { GraphError } from '../util/errors.js';
 import { inputOf, options, requireDtype, type OpDef, type TfLegalization } from './op-def.js';
 import type { Rewriter } from './rewriter.js';
@@ -42,28 +43,6 @@ const reshape: OpDef = {
     return [{ dtype: x!.dtype, shape: resolveReshape(toNumbers(target!), x!.shape), data: x!.data }];
   },
 };
-
-export function transposeValue(x: Value, perm: readonly number[]): Value {
-  const shape = perm.map((p) => x.shape[p]!);
-  const out = makeValue(x.dtype, shape);
-  const inStrides = stridesOf(x.shape);
-  const strides = perm.map((p) => inStrides[p]!);
-  const coords = new Array<number>(shape.length).fill(0);
-  const src = x.data as unknown as { [i: number]: number | bigint };
-  const dst = out.data as unknown as { [i: number]: number | bigint };
-  let at = 0;
-  for (let i = 0; i < out.data.length; i++) {
-    dst[i] = src[at]!;
-    for (let d = shape.length - 1; d >= 0; d--) {
-      coords[d]!++;
-      at += strides[d]!;
-      if (coords[d]! < shape[d]!) break;
-      at -= strides[d]! * coords[d]!;
-      coords[d] = 0;
-    }
-  }
-  return out;
-}
 
 const transpose: OpDef = {
   builtin: BuiltinOperator.TRANSPOSE,

@@ -19,7 +19,8 @@ export function perChannelConstant(t: Tensor | null | undefined, channels: numbe
 
 /** The value of a float32 constant holding one number (any shape of size 1). */
 export function scalarConstant(t: Tensor | null | undefined): number | null {
-  if (!t || t.data === null || t.dtype !== 'float32') return null;
+  // Checked by shape first: viewing a large misaligned weight would copy it.
+  if (!t || t.data === null || t.dtype !== 'float32' || t.shape === null || t.shape.some((d) => d !== 1)) return null;
   const values = constValues(t.data, 'float32');
   return values.length === 1 ? (values[0] as number) : null;
 }

@@ -1,0 +1,104 @@
+/**
+ * The conversion, in a fresh process so its peak RSS is its own.
+ *
+ *   node dist/bench/measure-convert.js api    <graph.pb> <out.tflite>   (the headline number)
+ *   node dist/bench/measure-convert.js phases <graph.pb> <out.tflite>   (where it goes)
+ *
+ * `api` is the path users take: readModelFile → convertGraphDef → writeFileAtomic. The progress
+ * callback convertGraphDef already has marks where each pipeline step starts, which splits the
+ * time without touching the measured code: import = convert start → first step; the last
+ * pipeline step shares its mark with the export (metadata + writeTflite), which has none.
+ *
+ * `phases` calls the pieces convertGraphDef is made of (importModel, runPipeline, writeTflite)
+ * so that the export is timed on its own; it leaves out only finishForExport's signature and
+ * metadata (a few hundred bytes). Both record, at each boundary, the peak RSS so far (which
+ * phase raised the peak) and the live ArrayBuffer bytes (what the phase left allocated).
+ */
+import { convertGraphDef } from '../src/api/convert.js';
+import { readModelFile, writeFileAtomic } from '../src/api/files.js';
+import { writeTflite } from '../src/export/tflite.js';
+import { importModel } from '../src/import/index.js';
+import { tfMessageType } from '../src/import/tf-protos.js';
+import { REGISTRY } from '../src/ops/registry.js';
+import { FLOAT_PIPELINE, runPipeline } from '../src/passes/pipeline.js';
+import { cpuMs, emitResult, maxRssKiB, msSince } from './common.js';
+
+export interface Mark {
+  /** What ran between the previous mark and this one. */
+  phase: string;
+  ms: number;
+  cpuMs: number;
+  /** Peak RSS of the process at the end of the phase, KiB. */
+  maxRssKiB: number;
+  /** ArrayBuffer bytes alive (or not yet collected) at the end of the phase. */
+  arrayBuffers: number;
+}
+
+/** Consecutive phases: starting one ends the one before. */
+class Marks {
+  readonly list: Mark[] = [];
+  /** The running phase's name; a caller may rename it once it knows more about what ran. */
+  current: string | null = null;
+  private since = performance.now();
+  private cpuSince = cpuMs();
+
+  begin(phase: string | null): void {
+    const now = performance.now();
+    const cpu = cpuMs();
+    if (this.current !== null) {
+      this.list.push({
+        phase: this.current,
+        ms: Math.round((now - this.since) * 10) / 10,
+        cpuMs: Math.round(cpu - this.cpuSince),
+        maxRssKiB: maxRssKiB(),
+        arrayBuffers: process.memoryUsage().arrayBuffers,
+      });
+    }
+    this.current = phase;
+    this.since = now;
+    this.cpuSince = cpu;
+  }
+}
+
+function runApi(graphFile: string, outFile: string): { outBytes: number; marks: Mark[]; ops: Record<string, number> } {
+  const marks = new Marks();
+  marks.begin('read');
+  const bytes = readModelFile(graphFile);
+  marks.begin('import');
+  const result = convertGraphDef(bytes, graphFile, {}, undefined, (step) => marks.begin(step));
+  // No mark separates the last step from finishForExport + writeTflite.
+  marks.current = `${marks.current ?? ''} + export (writeTflite)`;
+  marks.begin('write file');
+  writeFileAtomic(outFile, result.tflite);
+  marks.begin(null);
+  return { outBytes: result.tflite.length, marks: marks.list, ops: result.opsAfter };
+}
+
+function runPhases(graphFile: string, outFile: string): { outBytes: number; marks: Mark[] } {
+  const marks = new Marks();
+  marks.begin('read');
+  const bytes = readModelFile(graphFile);
+  marks.begin('import');
+  const { model } = importModel(bytes, graphFile);
+  marks.begin(null);
+  runPipeline(model, FLOAT_PIPELINE, { registry: REGISTRY, options: {}, notice: () => {}, progress: (step) => marks.begin(step) });
+  marks.begin('export (writeTflite)');
+  const tflite = writeTflite(model);
+  marks.begin('write file');
+  writeFileAtomic(outFile, tflite);
+  marks.begin(null);
+  return { outBytes: tflite.length, marks: marks.list };
+}
+
+const [mode, graphFile, outFile] = process.argv.slice(2);
+if ((mode !== 'api' && mode !== 'phases') || graphFile === undefined || outFile === undefined) {
+  throw new Error('usage: measure-convert.js api|phases <graph.pb> <out.tflite>');
+}
+// The descriptor load is a fixed cost measure-decode also keeps out of its timed region.
+tfMessageType('tensorflow.GraphDef');
+const baseRssKiB = maxRssKiB();
+const cpuStart = cpuMs();
+const start = performance.now();
+const result = mode === 'api' ? runApi(graphFile, outFile) : runPhases(graphFile, outFile);
+const ms = msSince(start);
+emitResult({ mode, ms, cpuMs: Math.round(cpuMs() - cpuStart), baseRssKiB, maxRssKiB: maxRssKiB(), ...result });

@@ -1,0 +1,105 @@
+/**
+ * The float executor: runs a TFLite-dialect graph on concrete values with the ops' reference
+ * kernels (OpDef.evaluate). Calibration hooks into it per tensor: `onTensor` sees every value an
+ * op produces (and the inputs), in execution order, without the graph being rewritten.
+ *
+ * Values a later op no longer needs are dropped as soon as their last reader has run, so peak
+ * memory is the live set of activations, not all of them.
+ */
+import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
+import type { Graph, Model } from '../ir/graph.js';
+import type { TflOp } from '../ir/op.js';
+import { constValues, type Tensor } from '../ir/tensor.js';
+import type { Value } from '../kernels/value.js';
+import type { OpDef } from '../ops/op-def.js';
+import type { OpRegistry } from '../ops/registry.js';
+import { GraphError, UnsupportedError, UsageError } from '../util/errors.js';
+
+export type TensorHook = (tensor: Tensor, value: Value) => void;
+
+interface Step {
+  op: TflOp;
+  def: OpDef;
+  /** Tensors whose last reader is this op: released after it runs. */
+  release: Tensor[];
+}
+
+export class Executor {
+  private readonly graph: Graph;
+  private readonly steps: Step[];
+  private readonly constants = new Map<Tensor, Value>();
+
+  constructor(model: Model, registry: OpRegistry) {
+    this.graph = model.main;
+    const unsupported = new Set<string>();
+    const lastReader = new Map<Tensor, TflOp>();
+    const ops: { op: TflOp; def: OpDef }[] = [];
+    for (const op of this.graph.ops) {
+      if (op.dialect !== 'tfl') throw new GraphError(`op "${op.name}" is a TF op; the executor runs converted graphs`);
+      const def = registry.def(op.builtin);
+      if (def?.evaluate === undefined || op.builtin === BuiltinOperator.CUSTOM) {
+        unsupported.add(op.customCode ?? BuiltinOperator[op.builtin] ?? String(op.builtin));
+        continue;
+      }
+      ops.push({ op, def });
+      for (const t of op.inputs) if (t !== null) lastReader.set(t, op);
+    }
+    if (unsupported.size > 0) throw new UnsupportedError(`no reference kernel for ${[...unsupported].join(', ')}`);
+    const outputs = new Set(this.graph.outputs);
+    const releaseAt = new Map<TflOp, Tensor[]>();
+    for (const [t, op] of lastReader) {
+      if (outputs.has(t) || t.data !== null) continue;
+      const list = releaseAt.get(op) ?? [];
+      list.push(t);
+      releaseAt.set(op, list);
+    }
+    this.steps = ops.map(({ op, def }) => ({ op, def, release: releaseAt.get(op) ?? [] }));
+    for (const t of this.graph.tensors) {
+      if (t.data?.kind === 'bytes' && t.dtype !== null && t.shape !== null && !t.isVariable) {
+        this.constants.set(t, { dtype: t.dtype, shape: t.shape, data: constValues(t.data, t.dtype) });
+      }
+    }
+  }
+
+  get inputs(): readonly Tensor[] {
+    return this.graph.inputs;
+  }
+
+  /** Runs the graph once; inputs in graph-input order. Returns the outputs in order. */
+  run(inputs: readonly Value[], onTensor?: TensorHook): Value[] {
+    if (inputs.length !== this.graph.inputs.length) {
+      throw new UsageError(`the model has ${this.graph.inputs.length} inputs, ${inputs.length} given`);
+    }
+    const live = new Map<Tensor, Value>(this.constants);
+    this.graph.inputs.forEach((t, i) => {
+      const value = inputs[i]!;
+      const expected = t.shape ?? [];
+      if (value.shape.length !== expected.length || value.shape.some((d, j) => expected[j]! >= 0 && d !== expected[j])) {
+        throw new UsageError(`input "${t.name}" has shape [${expected}], the value given has [${value.shape}]`);
+      }
+      live.set(t, value);
+      onTensor?.(t, value);
+    });
+    for (const { op, def, release } of this.steps) {
+      const args = op.inputs.map((t) => {
+        if (t === null) return null;
+        const value = live.get(t);
+        if (value === undefined) throw new GraphError(`"${op.name}" reads "${t.name}" before it is computed`);
+        return value;
+      });
+      const results = def.evaluate!(op, args);
+      op.outputs.forEach((t, i) => {
+        const value = results[i];
+        if (value === undefined) throw new GraphError(`${BuiltinOperator[op.builtin]} "${op.name}" returned no output ${i}`);
+        live.set(t, value);
+        onTensor?.(t, value);
+      });
+      for (const t of release) live.delete(t);
+    }
+    return this.graph.outputs.map((t) => {
+      const value = live.get(t);
+      if (value === undefined) throw new GraphError(`output "${t.name}" was not computed`);
+      return value;
+    });
+  }
+}
