@@ -9,6 +9,7 @@
  */
 import { elementCount } from '../ir/tensor.js';
 import { GraphError } from '../util/errors.js';
+import { gatherNdShape, gatherShape } from './slicing-shapes.js';
 import { makeValue, stridesOf, toNumbers, type Value } from './value.js';
 
 /** Element access common to every TypedArray (numbers, or BigInt for 64-bit integers). */
@@ -151,14 +152,23 @@ export function unpackValue(x: Value, axis: number): Value[] {
   return splitValue(x, axis, new Array<number>(x.shape[axis]!).fill(1)).map((v) => ({ ...v, shape: shape.slice() }));
 }
 
-/** TF's SPLIT_V sizes: one -1 takes what the others leave. Null when they do not fit. */
-export function resolveSplitSizes(sizes: readonly number[], total: number): number[] | null {
+/** SPLIT: `num` equal parts of a dimension of `size`. */
+export function equalSplit(size: number, num: number, what: string): number[] {
+  if (size % num !== 0) throw new GraphError(`${what}: a dimension of ${size} does not split into ${num} equal parts`);
+  return new Array<number>(num).fill(size / num);
+}
+
+/**
+ * SPLIT_V's sizes, where one -1 takes what the others leave: null while the dimension's size
+ * `total` is unknown (-1) and a -1 needs it; a GraphError when they cannot fit.
+ */
+export function splitVSizes(sizes: readonly number[], total: number, what: string): number[] | null {
   const unknown = sizes.filter((s) => s === -1).length;
   const known = sizes.reduce((n, s) => (s >= 0 ? n + s : n), 0);
-  if (unknown > 1 || sizes.some((s) => s < -1)) return null;
-  if (total < 0) return unknown === 0 ? sizes.slice() : null;
-  if (unknown === 0) return known === total ? sizes.slice() : null;
-  return known <= total ? sizes.map((s) => (s === -1 ? total - known : s)) : null;
+  const fits = unknown <= 1 && sizes.every((s) => s >= -1) && (total < 0 || (unknown === 0 ? known === total : known <= total));
+  if (!fits) throw new GraphError(`${what}: sizes [${sizes}] do not split a dimension of ${total}`);
+  if (unknown === 0) return sizes.slice();
+  return total < 0 ? null : sizes.map((s) => (s === -1 ? total - known : s));
 }
 
 /** SLICE: `size[i]` elements from `begin[i]` on each dimension; size -1 takes the rest. */
@@ -190,10 +200,6 @@ export function tileValue(x: Value, multiples: readonly number[], what: string):
   return selectIndices(x, lists);
 }
 
-/** GATHER's output shape: params[:axis] + indices[batchDims:] + params[axis+1:]. */
-export function gatherShape(params: readonly number[], indices: readonly number[], axis: number, batchDims: number): number[] {
-  return [...params.slice(0, axis), ...indices.slice(batchDims), ...params.slice(axis + 1)];
-}
 
 /**
  * GATHER with TF's batch_dims: the first `batchDims` dimensions of params and indices are paired,
@@ -222,11 +228,6 @@ export function gatherValue(params: Value, indices: Value, axis: number, batchDi
   return out;
 }
 
-/** GATHER_ND's output shape: indices[:-1] + params[indices[-1]:]. */
-export function gatherNdShape(params: readonly number[], indices: readonly number[]): number[] {
-  const depth = indices[indices.length - 1] ?? 0;
-  return [...indices.slice(0, -1), ...params.slice(depth)];
-}
 
 /** GATHER_ND: each row of the last indices dimension addresses a slice of params. */
 export function gatherNdValue(params: Value, indices: Value, what: string): Value {
