@@ -6,6 +6,7 @@ import { writeTflite } from '../export/tflite.js';
 import { importModel } from '../import/index.js';
 import type { ShardReader } from '../import/tfjs.js';
 import type { Model } from '../ir/graph.js';
+import type { Tensor } from '../ir/tensor.js';
 import { opTypeName } from '../ir/op.js';
 import { FLOAT_PIPELINE, runPipeline, type StepReport } from '../passes/pipeline.js';
 import type { ConversionOptions, PassContext } from '../passes/pass.js';
@@ -59,13 +60,27 @@ export function convertGraphDef(
   return { tflite: writeTflite(model), model, steps, notices, opsBefore, opsAfter: histogram(model) };
 }
 
+/**
+ * Signature names are the node names (`x` for tensor `x:0`); where two outputs of one node are
+ * both exported, `s:1` is named `s_1` so names stay unique.
+ */
+function signatureEntries(tensors: readonly Tensor[]): { name: string; tensor: Tensor }[] {
+  const taken = new Set<string>();
+  return tensors.map((tensor) => {
+    let name = tensor.name.replace(/:0$/, '');
+    if (name.includes(':') || taken.has(name)) name = name.replace(/:/g, '_');
+    while (taken.has(name)) name = `${name}_`;
+    taken.add(name);
+    return { name, tensor };
+  });
+}
+
 /** What every .tflite we write carries besides the graph. */
 function finishForExport(model: Model): void {
   const graph = model.main;
   graph.name = 'main';
   model.description = `${CONVERTER_NAME} ${CONVERTER_VERSION}`;
-  const entry = (t: (typeof graph.inputs)[number]) => ({ name: t.name.replace(/:\d+$/, ''), tensor: t });
-  model.signatures = [{ key: 'serving_default', subgraph: 0, inputs: graph.inputs.map(entry), outputs: graph.outputs.map(entry) }];
+  model.signatures = [{ key: 'serving_default', subgraph: 0, inputs: signatureEntries(graph.inputs), outputs: signatureEntries(graph.outputs) }];
   const opCodes = model.graphs.flatMap((g) => g.ops.flatMap((op) => (op.dialect === 'tfl' ? [{ builtin: op.builtin, version: op.version }] : [])));
   model.metadata = [
     { name: 'min_runtime_version', data: encodeRuntimeVersionMetadata(minRuntimeVersion(opCodes)) },

@@ -13,9 +13,25 @@ import { isBookkeepingOp } from '../ops/tf-node-kinds.js';
 import { UsageError } from '../util/errors.js';
 import type { Pass, PassContext } from './pass.js';
 
+/**
+ * The tensor a `node` or `node:i` reference names. The importer creates a node's outputs up to
+ * the highest index something reads, so an output only the user asks for is created here.
+ */
 function findTensor(graph: Graph, ref: string): Tensor | undefined {
   const name = ref.replace(/:0$/, '');
-  return graph.tensors.find((t) => t.name === name);
+  const found = graph.tensors.find((t) => t.name === name);
+  if (found !== undefined) return found;
+  const m = /^(.*):(\d+)$/.exec(ref);
+  const op = m ? graph.ops.find((o) => o.name === m[1]) : undefined;
+  if (!m || op === undefined) return undefined;
+  const index = Number(m[2]);
+  while (op.outputs.length <= index) {
+    // Legalization infers the real type; the first output's is the importer's best guess too.
+    const t = graph.addTensor(new Tensor(`${op.name}:${op.outputs.length}`, op.outputs[0]?.dtype ?? null, null));
+    t.producer = op;
+    op.outputs.push(t);
+  }
+  return op.outputs[index];
 }
 
 function known(graph: Graph): string {

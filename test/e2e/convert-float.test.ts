@@ -13,6 +13,7 @@ import { mulberry32 } from '../harness/random-inputs.js';
 import { runTflite } from '../harness/litert.js';
 import { runGraphDef } from '../harness/tfjs-graphdef.js';
 import { readModel } from '../helpers/fixtures.js';
+import { attr, GraphDefBuilder } from '../helpers/graphdef-builder.js';
 
 interface Case {
   file: string;
@@ -117,5 +118,21 @@ describe('fusions', () => {
     expect(acts).toEqual([ActivationFunctionType.RELU, ActivationFunctionType.RELU, ActivationFunctionType.NONE]);
     // Each FULLY_CONNECTED has its bias as a third input.
     for (const op of ops) expect(op.inputs[2]?.data).not.toBeNull();
+  });
+});
+
+describe('multi-output nodes', () => {
+  test('both outputs of a Split as model outputs: created on request, unique signature names, values as tfjs', async () => {
+    const pb = new GraphDefBuilder()
+      .placeholder('x', [6])
+      .constant('axis', Int32Array.from([0]), [])
+      .node('s', 'Split', ['axis', 'x'], { T: attr.type('float32'), num_split: attr.i(2) })
+      .encode();
+    const { tflite } = convertGraphDef(pb, 'split.pb', { outputArrays: ['s', 's:1'] });
+    expect(readTflite(tflite).signatures[0]!.outputs.map((e) => e.name)).toEqual(['s', 's_1']);
+    const x = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const ours = await runTflite(tflite, [x]);
+    const ref = await runGraphDef(pb, { x: { dtype: 'float32', shape: [6], data: x } }, ['s:0', 's:1']);
+    expect(ours.outputs.map((o) => Array.from(o.data as Float32Array))).toEqual(ref.map((r) => Array.from(r.data)));
   });
 });

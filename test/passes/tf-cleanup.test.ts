@@ -43,6 +43,18 @@ describe('select-io', () => {
   });
 });
 
+test('select-io: an output only the user asks for (split:1) is created', () => {
+  const pb = new GraphDefBuilder()
+    .placeholder('x', [4])
+    .constant('axis', Int32Array.from([0]), [])
+    .node('s', 'Split', ['axis', 'x'], { T: attr.type('float32'), num_split: attr.i(2) })
+    .node('y', 'Relu', ['s'], F)
+    .encode();
+  const { text } = runSteps(pb, ['select-io', 'prune'], { outputArrays: ['y', 's:1'] });
+  expect(text.split('\n')[0]).toBe('graph main(%x: float32[4]) -> (%y, %s:1)');
+  expect(text).toContain('%s: float32*, %s:1: float32* = tf.Split(%axis, %x)');
+});
+
 describe('remove-identity', () => {
   test('identities vanish and the output keeps the name the user asked for', () => {
     const pb = new GraphDefBuilder()
