@@ -6,6 +6,7 @@ import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
 import type { TflOp } from '../ir/op.js';
 import { GraphError } from '../util/errors.js';
 import { CONV_LEGALIZATIONS, CONV_OPS } from './conv.js';
+import { EINSUM_LEGALIZATIONS, EINSUM_OPS } from './einsum.js';
 import { ELEMENTWISE_LEGALIZATIONS, ELEMENTWISE_OPS } from './elementwise.js';
 import { GENERATE_LEGALIZATIONS, GENERATE_OPS } from './generate.js';
 import { MATMUL_LEGALIZATIONS, MATMUL_OPS } from './matmul.js';
@@ -14,6 +15,7 @@ import { PAD_LEGALIZATIONS, PAD_OPS } from './pad.js';
 import { POOL_LEGALIZATIONS, POOL_OPS } from './pool.js';
 import { QUANTIZE_LEGALIZATIONS, QUANTIZE_OPS } from './quantize.js';
 import { REDUCE_LEGALIZATIONS, REDUCE_OPS } from './reduce.js';
+import { SELECTION_LEGALIZATIONS, SELECTION_OPS } from './selection.js';
 import { SHAPE_LEGALIZATIONS, SHAPE_OPS } from './shape.js';
 import { SLICING_LEGALIZATIONS, SLICING_OPS } from './slicing.js';
 
@@ -69,7 +71,7 @@ export class OpRegistry {
 }
 
 export const REGISTRY = new OpRegistry(
-  [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...SHAPE_OPS, ...CONV_OPS, ...POOL_OPS, ...PAD_OPS, ...REDUCE_OPS, ...SLICING_OPS, ...GENERATE_OPS, ...QUANTIZE_OPS],
+  [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...SHAPE_OPS, ...CONV_OPS, ...POOL_OPS, ...PAD_OPS, ...REDUCE_OPS, ...SLICING_OPS, ...GENERATE_OPS, ...QUANTIZE_OPS, ...SELECTION_OPS, ...EINSUM_OPS],
   [
     ...ELEMENTWISE_LEGALIZATIONS,
     ...MATMUL_LEGALIZATIONS,
@@ -81,5 +83,7 @@ export const REGISTRY = new OpRegistry(
     ...SLICING_LEGALIZATIONS,
     ...GENERATE_LEGALIZATIONS,
     ...QUANTIZE_LEGALIZATIONS,
+    ...SELECTION_LEGALIZATIONS,
+    ...EINSUM_LEGALIZATIONS,
   ],
 );
