@@ -47,3 +47,4 @@ export function reserializeTflite(bytes: Uint8Array): Uint8Array {
 }
 export { convertGraphDef, type ConversionOptions, type ConversionResult } from './convert.js';
 export { TFLiteConverter } from './converter.js';
+export { calibrateModel, readRangesFile, type CalibrationOptions, type CalibrationReport } from './calibrate.js';

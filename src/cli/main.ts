@@ -15,7 +15,9 @@ import {
   writeFileAtomic,
 } from '../api/index.js';
 import { convertGraphDef, type ConversionOptions, type ConversionResult } from '../api/convert.js';
+import { CALIBRATION_METHODS, calibrateModel, type CalibrationMethod, type CalibrationReport } from '../api/calibrate.js';
 import { readModelFile, shardReader } from '../api/files.js';
+import type { Model } from '../api/index.js';
 import { withFile } from '../util/errors.js';
 
 export interface CliIo {
@@ -87,8 +89,18 @@ function buildParser(args: string[], io: CliIo): Argv {
           .option('allow_custom_ops', { alias: 'allow-custom-ops', type: 'boolean', default: false, describe: 'Emit unsupported TF ops as CUSTOM ops' })
           .option('quantize_to_float16', { alias: 'quantize-to-float16', type: 'boolean', default: false, describe: 'Store weights as float16 (same as --quantize float16)' })
           .option('quantize', { type: 'string', describe: 'Quantization mode: float16' })
+          .option('representative_dataset', {
+            alias: ['representative-dataset', 'representative-data'],
+            type: 'string',
+            describe: 'Calibration samples: a .js/.mjs/.ts script, a .npy file or folder, or random',
+          })
+          .option('calibration_samples', { alias: 'calibration-samples', type: 'number', describe: 'Use at most N samples (default: all; 100 for generators)' })
+          .option('calibration_method', { alias: 'calibration-method', type: 'string', default: 'minmax', describe: 'minmax or moving_average' })
+          .option('calibration_output', { alias: 'calibration-output', type: 'string', describe: 'Write the activation ranges to this JSON file' })
+          .option('calibration_input', { alias: 'calibration-input', type: 'string', describe: 'Reuse ranges from this JSON file (its entries override measured ones)' })
+          .option('input_range', { alias: 'input-range', type: 'string', describe: 'Range of random calibration data, e.g. 0,1 or -1,1' })
           .option('drop_control_dependency', { alias: 'drop-control-dependency', type: 'boolean', default: true, describe: 'Ignore control edges (TFLite has none)' }),
-      (argv) => convert(argv, io),
+      async (argv) => convert(argv, io),
     )
     .strict()
     .help()
@@ -114,6 +126,12 @@ interface ConvertArgs {
   quantize_to_float16: boolean;
   quantize?: string | undefined;
   drop_control_dependency: boolean;
+  representative_dataset?: string | undefined;
+  calibration_samples?: number | undefined;
+  calibration_method: string;
+  calibration_output?: string | undefined;
+  calibration_input?: string | undefined;
+  input_range?: string | undefined;
 }
 
 function list(value: string | undefined): string[] | undefined {
@@ -153,7 +171,7 @@ function conversionOptions(argv: ConvertArgs): ConversionOptions {
   };
 }
 
-function convert(argv: ConvertArgs, io: CliIo): void {
+async function convert(argv: ConvertArgs, io: CliIo): Promise<void> {
   const sources = [argv.input, argv.tflite_file, argv.graph_def_file, argv.tfjs_graph_model].filter((s): s is string => s !== undefined);
   if (sources.length === 0) throw new UsageError('no input model: give a file, --graph_def_file, --tfjs_graph_model or --tflite_file');
   if (sources.length > 1) throw new UsageError(`more than one input model given: ${sources.join(', ')}`);
@@ -162,6 +180,7 @@ function convert(argv: ConvertArgs, io: CliIo): void {
   const bytes = readModelFile(input);
   let out: Uint8Array;
   let summary: string;
+  let calibration: CalibrationReport | null = null;
   try {
     // --tflite_file insists on a .tflite, --graph_def_file on a TF graph; a positional input is
     // whatever its bytes say it is.
@@ -186,12 +205,67 @@ function convert(argv: ConvertArgs, io: CliIo): void {
       for (const notice of result.notices) io.stderr(`tflite-convert: notice: ${notice}`);
       out = result.tflite;
       summary = conversionSummary(input, result);
+      calibration = await calibrateIfAsked(argv, result.model, io);
     }
   } catch (err) {
     throw withFile(err, input);
   }
+  if (calibration !== null && argv.calibration_output !== undefined) {
+    writeFileAtomic(argv.calibration_output, new TextEncoder().encode(`${JSON.stringify(calibration.ranges, null, 1)}\n`));
+    summary += `\ncalibrated ${Object.keys(calibration.ranges).length} tensors on ${calibration.samples} samples; wrote ${argv.calibration_output}`;
+  }
   writeFileAtomic(argv.output_file, out);
   io.stdout(`${summary}\nwrote ${argv.output_file} (${out.length.toLocaleString('en-US')} bytes)`);
+}
+
+function parseRange(value: string | undefined): [number, number] | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(',').map(Number);
+  if (parts.length !== 2 || parts.some((n) => !Number.isFinite(n)) || parts[0]! >= parts[1]!) {
+    throw new UsageError(`--input_range "${value}" is not "low,high"`);
+  }
+  return [parts[0]!, parts[1]!];
+}
+
+/** Runs calibration when a dataset or a ranges file is given; null otherwise. */
+async function calibrateIfAsked(argv: ConvertArgs, model: Model, io: CliIo): Promise<CalibrationReport | null> {
+  if (argv.representative_dataset === undefined && argv.calibration_input === undefined) {
+    if (argv.calibration_output !== undefined) throw new UsageError('--calibration_output needs --representative_dataset');
+    return null;
+  }
+  const method = argv.calibration_method;
+  if (!CALIBRATION_METHODS.includes(method as CalibrationMethod)) {
+    throw new UsageError(`--calibration_method ${method} is not supported (${CALIBRATION_METHODS.join(', ')})`);
+  }
+  if (argv.calibration_samples !== undefined && !(Number.isInteger(argv.calibration_samples) && argv.calibration_samples > 0)) {
+    throw new UsageError('--calibration_samples must be a positive whole number');
+  }
+  const progress = process.stderr.isTTY ? samplesProgress() : undefined;
+  try {
+    return await calibrateModel(model, {
+      dataset: argv.representative_dataset,
+      maxSamples: argv.calibration_samples,
+      method: method as CalibrationMethod,
+      inputRange: parseRange(argv.input_range),
+      rangesFile: argv.calibration_input,
+      notice: (m) => io.stderr(`tflite-convert: notice: ${m}`),
+      onProgress: progress?.update,
+    });
+  } finally {
+    progress?.done();
+  }
+}
+
+/** On a terminal: samples done and samples per second, on one self-overwriting line. */
+function samplesProgress(): { update: (samples: number) => void; done: () => void } {
+  const start = Date.now();
+  return {
+    update: (n) => {
+      const rate = n / Math.max((Date.now() - start) / 1000, 1e-3);
+      process.stderr.write(`\r\x1b[Kcalibrating: ${n} samples, ${rate.toFixed(1)} samples/s`);
+    },
+    done: () => process.stderr.write('\r\x1b[K'),
+  };
 }
 
 /** On a terminal, one self-overwriting status line per pipeline step; nothing otherwise. */

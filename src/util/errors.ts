@@ -29,6 +29,9 @@ export class UnsupportedError extends ConverterError {}
 /** A graph that breaks an IR invariant: a bug in an importer or a pass, or a malformed model. */
 export class GraphError extends ConverterError {}
 
+/** A representative dataset that cannot be used: wrong shapes, NaN, a script that throws. */
+export class DatasetError extends ConverterError {}
+
 /** Wrong command-line or API usage: missing flag, bad value. The CLI exits 2 for these. */
 export class UsageError extends ConverterError {}
 

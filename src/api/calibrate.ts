@@ -1,0 +1,86 @@
+/**
+ * Calibration from the API and the CLI: a representative dataset run through the converted float
+ * model, ranges written to or read from a JSON file keyed by the .tflite's tensor names
+ * (`{"<tensor>": {"min": x, "max": y}}`). Ranges in a --calibration_input file win over measured
+ * ones (TOCO's arrays_extra_info, ONNX Runtime's TensorQuantOverrides).
+ */
+import { readFileSync } from 'node:fs';
+import { activationTensors, calibrate } from '../calibrate/calibrate.js';
+import { loadDataset } from '../calibrate/dataset.js';
+import type { CalibrationMethod, TensorRange } from '../calibrate/ranges.js';
+import type { InputSpec } from '../calibrate/samples.js';
+import type { Model } from '../ir/graph.js';
+import { REGISTRY } from '../ops/registry.js';
+import { DatasetError, UsageError } from '../util/errors.js';
+
+export { CALIBRATION_METHODS, type CalibrationMethod, type TensorRange } from '../calibrate/ranges.js';
+
+export interface CalibrationOptions {
+  /** A dataset source: script, .npy file or folder, or `random`. */
+  dataset?: string | undefined;
+  maxSamples?: number | undefined;
+  method?: CalibrationMethod | undefined;
+  inputRange?: [number, number] | undefined;
+  /** A ranges JSON file to reuse (alone) or to override measured ranges with. */
+  rangesFile?: string | undefined;
+  notice?: ((message: string) => void) | undefined;
+  onProgress?: ((samples: number) => void) | undefined;
+}
+
+export interface CalibrationReport {
+  /** Tensor name → range, for every float activation of the model. */
+  ranges: Record<string, TensorRange>;
+  samples: number;
+}
+
+function inputSpecs(model: Model): InputSpec[] {
+  return model.main.inputs.map((t) => {
+    if (t.dtype === null || t.shape === null || t.shape.some((d) => d < 0)) {
+      throw new UsageError(`input "${t.name}" needs a static shape and dtype to be calibrated`);
+    }
+    return { name: t.name, dtype: t.dtype, shape: t.shape };
+  });
+}
+
+export function readRangesFile(file: string): Record<string, TensorRange> {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`cannot read ranges (${err instanceof Error ? err.message : String(err)})`, { file });
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UsageError('ranges file must hold one JSON object', { file });
+  const ranges: Record<string, TensorRange> = {};
+  for (const [name, range] of Object.entries(json as Record<string, unknown>)) {
+    const r = range as Partial<TensorRange> | null;
+    if (typeof r?.min !== 'number' || typeof r.max !== 'number' || !(r.min <= r.max)) {
+      throw new UsageError(`tensor "${name}": a range needs numbers "min" <= "max"`, { file });
+    }
+    ranges[name] = { min: r.min, max: r.max };
+  }
+  return ranges;
+}
+
+export async function calibrateModel(model: Model, options: CalibrationOptions): Promise<CalibrationReport> {
+  const fromFile = options.rangesFile === undefined ? {} : readRangesFile(options.rangesFile);
+  const known = new Set([...activationTensors(model)].map((t) => t.name));
+  const unknown = Object.keys(fromFile).filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    throw new UsageError(`ranges given for tensors the model does not have: ${unknown.slice(0, 5).join(', ')}`, { file: options.rangesFile });
+  }
+  if (options.dataset === undefined) {
+    if (options.rangesFile === undefined) throw new UsageError('calibration needs --representative_dataset or --calibration_input');
+    return { ranges: fromFile, samples: 0 };
+  }
+  const samples = loadDataset(options.dataset, inputSpecs(model), options);
+  let result;
+  try {
+    result = await calibrate(model, REGISTRY, samples, options);
+  } catch (err) {
+    if (err instanceof DatasetError && err.file === undefined) throw new DatasetError(err.message, { file: options.dataset, cause: err });
+    throw err;
+  }
+  const ranges: Record<string, TensorRange> = {};
+  for (const [tensor, range] of result.ranges) ranges[tensor.name] = { min: range.min, max: range.max };
+  return { ranges: { ...ranges, ...fromFile }, samples: result.samples };
+}
