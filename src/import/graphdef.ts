@@ -180,18 +180,46 @@ function topologicalOrder(ops: TfOp[], opOf: Map<string, TfOp>): TfOp[] {
     }
   }
   const position = new Map(ops.map((op, i) => [op, i]));
-  const ready = ops.filter((op) => deps.get(op)!.size === 0);
+  // A min-heap on file position: among the ops whose inputs are ready, the earliest in the file
+  // goes first, so the order is stable and as close to the file's as the edges allow.
+  const heap: TfOp[] = [];
+  const before = (a: TfOp, b: TfOp) => position.get(a)! < position.get(b)!;
+  const push = (op: TfOp) => {
+    heap.push(op);
+    for (let i = heap.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (!before(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  };
+  const pop = (): TfOp => {
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
+        if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+        i = m;
+      }
+    }
+    return top;
+  };
+  for (const op of ops) if (deps.get(op)!.size === 0) push(op);
   const order: TfOp[] = [];
-  // A min-heap would be O(n log n); graphs are small enough that keeping `ready` sorted by
-  // insertion is fine, and this keeps the file order wherever the graph allows it.
-  while (ready.length > 0) {
-    ready.sort((a, b) => position.get(a)! - position.get(b)!);
-    const op = ready.shift()!;
+  while (heap.length > 0) {
+    const op = pop();
     order.push(op);
     for (const user of users.get(op) ?? []) {
       const pending = deps.get(user)!;
       pending.delete(op);
-      if (pending.size === 0) ready.push(user);
+      if (pending.size === 0) push(user);
     }
   }
   if (order.length !== ops.length) {
