@@ -72,6 +72,7 @@ class TfliteWriter {
       const name = b.createString(entry.name);
       return FbMetadata.createMetadata(b, name, buffer);
     });
+    const metadataBuffers = model.metadataBuffers.map((data) => this.bufferFor(data, false));
     const signatures = model.signatures.map((sig) => {
       const indexes = tensorIndexes[sig.subgraph]!;
       const maps = (entries: { name: string; tensor: Tensor }[]) =>
@@ -104,6 +105,7 @@ class TfliteWriter {
     const buffersVec = FbModel.createBuffersVector(b, buffers);
     const metadataVec = metadata.length > 0 ? FbModel.createMetadataVector(b, metadata) : 0;
     const signaturesVec = signatures.length > 0 ? FbModel.createSignatureDefsVector(b, signatures) : 0;
+    const metadataBufferVec = metadataBuffers.length > 0 ? FbModel.createMetadataBufferVector(b, metadataBuffers) : 0;
     FbModel.startModel(b);
     FbModel.addVersion(b, model.version);
     FbModel.addOperatorCodes(b, opCodesVec);
@@ -112,6 +114,7 @@ class TfliteWriter {
     FbModel.addBuffers(b, buffersVec);
     if (metadataVec !== 0) FbModel.addMetadata(b, metadataVec);
     if (signaturesVec !== 0) FbModel.addSignatureDefs(b, signaturesVec);
+    if (metadataBufferVec !== 0) FbModel.addMetadataBuffer(b, metadataBufferVec);
     b.finish(FbModel.endModel(b), TFLITE_FILE_IDENTIFIER);
     return b.asUint8Array();
   }

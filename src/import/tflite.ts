@@ -109,6 +109,7 @@ class TfliteReader {
       const entry = fb.metadata(i)!;
       model.metadata.push({ name: entry.name() ?? '', data: this.bufferBytes(entry.buffer()) ?? new Uint8Array(0) });
     }
+    for (const index of fb.metadataBufferArray() ?? []) model.metadataBuffers.push(this.bufferBytes(index) ?? new Uint8Array(0));
     for (let i = 0; i < fb.signatureDefsLength(); i++) {
       const sig = fb.signatureDefs(i)!;
       const index = sig.subgraphIndex();

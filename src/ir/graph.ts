@@ -84,6 +84,8 @@ export class Model {
   signatures: Signature[] = [];
   /** TFLite metadata entries: name and raw bytes (e.g. `min_runtime_version`). */
   metadata: { name: string; data: Uint8Array }[] = [];
+  /** The deprecated `metadata_buffer` list: raw buffers older tools attached, kept as they are. */
+  metadataBuffers: Uint8Array[] = [];
 
   constructor(sourceFormat: SourceFormat) {
     this.sourceFormat = sourceFormat;

@@ -5,7 +5,10 @@
 import { describe, expect, test } from 'vitest';
 import { inspectBytes, type TensorSummary } from '../../src/api/inspect.js';
 import { inspectFile } from '../../src/api/index.js';
-import { manifestModels, modelPath, readModel, type ManifestTensor } from '../helpers/fixtures.js';
+import { main } from '../../src/cli/main.js';
+import { MANIFEST, manifestModels, modelPath, readModel, type ManifestTensor } from '../helpers/fixtures.js';
+
+const MANIFEST_ENTRIES = MANIFEST.models;
 
 const TF_DTYPE_NAMES: Record<string, string> = {
   DT_FLOAT: 'float32',
@@ -110,5 +113,22 @@ describe('inspect tfjs graph model', () => {
     expect(report.ops).toEqual(entry.op_counts);
     expect(report.inputs.map(ours)).toEqual((entry.inputs ?? []).map(tfSummary));
     expect(report.outputs.map((o) => o.name)).toEqual(['Identity']);
+  });
+});
+
+describe('tflite-convert inspect --json (the CLI entry point, in process) on every fixture model', () => {
+  const all = MANIFEST_ENTRIES.filter((m) => ['graphdef', 'tflite'].includes(m.format));
+  test.each(all.map((m) => [m.path, m] as const))('%s', async (file, entry) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(['inspect', '--json', modelPath(file)], { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    expect(out).toHaveLength(1);
+    const report = JSON.parse(out[0]!) as { format: string; ops: Record<string, number>; inputs: unknown[]; outputs: unknown[]; params: number; bytes: number };
+    expect(Object.keys(report).sort()).toEqual(['bytes', 'format', 'inputs', 'ops', 'outputs', 'params']);
+    expect(report.format).toBe(entry.format);
+    const expected = Object.fromEntries(Object.entries(entry.op_counts!).map(([op, n]) => [op.replace(/^CUSTOM:/, ''), n]));
+    expect(report.ops).toEqual(expected);
   });
 });
