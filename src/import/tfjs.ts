@@ -23,8 +23,14 @@ interface ManifestGroup {
   weights: WeightEntry[];
 }
 
+interface SignatureJson {
+  outputs?: Record<string, { name?: string }>;
+}
+
 interface ModelJson {
   format?: string;
+  signature?: SignatureJson;
+  userDefinedMetadata?: { signature?: SignatureJson };
   modelTopology?: { node?: unknown[] };
   weightsManifest?: ManifestGroup[];
 }
@@ -134,7 +140,23 @@ export function importTfjsGraphModel(json: ModelJson, readShard: ShardReader): {
   }
   const model = graphDefToModel(msg);
   model.sourceFormat = 'tfjs';
+  declareSignatureOutputs(model, json.signature ?? json.userDefinedMetadata?.signature);
   return { model, graphDef: msg };
+}
+
+/**
+ * The outputs model.json's signature names (what tfjs's GraphModel returns), recorded as the
+ * model's signature so select-io takes them as the default outputs rather than the graph's sinks
+ * (an embedding the heads also read is an output too). Left out when a name is not found.
+ */
+function declareSignatureOutputs(model: Model, signature: SignatureJson | undefined): void {
+  const names = Object.values(signature?.outputs ?? {}).map((o) => (o.name ?? '').replace(/:0$/, ''));
+  const graph = model.main;
+  const tensors = names.map((n) => graph.tensors.find((t) => t.name === n));
+  if (names.length === 0 || tensors.some((t) => t === undefined)) return;
+  model.signatures = [
+    { key: 'serving_default', subgraph: 0, inputs: [], outputs: tensors.map((t) => ({ name: t!.name, tensor: t! })) },
+  ];
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

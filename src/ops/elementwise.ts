@@ -31,13 +31,21 @@ interface BinaryRow {
   /** Comparisons and logical ops produce bool. */
   bool?: boolean;
   makeOptions?: () => TflOp['options'];
+  /** op_version.cc: the version an input dtype needs (1 where absent). */
+  versions?: Partial<Record<DType, number>>;
 }
 
 const truncDiv = (x: number, y: number, float: boolean) => (float ? x / y : Math.trunc(x / y));
 const floorDiv = (x: number, y: number) => Math.floor(x / y);
 
 const BINARY: BinaryRow[] = [
-  { builtin: BuiltinOperator.ADD, tf: ['Add', 'AddV2'], fn: (x, y) => x + y, makeOptions: () => options(BuiltinOptions.AddOptions, new AddOptionsT()) },
+  {
+    builtin: BuiltinOperator.ADD,
+    tf: ['Add', 'AddV2'],
+    fn: (x, y) => x + y,
+    makeOptions: () => options(BuiltinOptions.AddOptions, new AddOptionsT()),
+    versions: { int8: 2, int16: 3, int64: 4 },
+  },
   { builtin: BuiltinOperator.SUB, tf: ['Sub'], fn: (x, y) => x - y, makeOptions: () => options(BuiltinOptions.SubOptions, new SubOptionsT()) },
   { builtin: BuiltinOperator.MUL, tf: ['Mul'], fn: (x, y) => x * y, makeOptions: () => options(BuiltinOptions.MulOptions, new MulOptionsT()) },
   { builtin: BuiltinOperator.DIV, tf: ['RealDiv', 'Div'], fn: truncDiv, makeOptions: () => options(BuiltinOptions.DivOptions, new DivOptionsT()) },
@@ -124,6 +132,7 @@ function binaryDef(row: BinaryRow): OpDef {
       if (act !== undefined && act !== ActivationFunctionType.NONE) applyActivation(out.data as NumericArray, act);
       return [out];
     },
+    version: (op) => row.versions?.[op.inputs[0]?.dtype ?? 'float32'] ?? 1,
   };
 }
 

@@ -7,7 +7,7 @@
  * - Outputs default to the nodes nobody reads, leaving out bookkeeping (NoOp, save/restore).
  * Runs first: every later pass works on the graph between these inputs and outputs.
  */
-import type { Graph } from '../ir/graph.js';
+import type { Graph, Model } from '../ir/graph.js';
 import { Tensor } from '../ir/tensor.js';
 import { isBookkeepingOp } from '../ops/tf-node-kinds.js';
 import { UsageError } from '../util/errors.js';
@@ -101,8 +101,16 @@ export const fixInputShapes: Pass = {
   },
 };
 
-function selectOutputs(graph: Graph, ctx: PassContext): void {
+function selectOutputs(model: Model, ctx: PassContext): void {
+  const graph = model.main;
   const requested = ctx.options.outputArrays;
+  // A source that declares its outputs (a tfjs model.json signature) gives the defaults.
+  const declared = model.signatures[0]?.outputs.map((e) => e.tensor);
+  model.signatures = [];
+  if ((requested === undefined || requested.length === 0) && declared !== undefined && declared.length > 0) {
+    graph.outputs = declared;
+    return;
+  }
   if (requested !== undefined && requested.length > 0) {
     graph.outputs = requested.map((ref) => {
       const found = findTensor(graph, ref);
@@ -128,7 +136,7 @@ export const selectIo: Pass = {
     const graph = model.main;
     selectInputs(graph, ctx);
     applyShapes(graph, ctx);
-    selectOutputs(graph, ctx);
+    selectOutputs(model, ctx);
     return `inputs ${graph.inputs.map((t) => t.name).join(', ')}; outputs ${graph.outputs.map((t) => t.name).join(', ')}`;
   },
 };
