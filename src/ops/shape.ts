@@ -55,6 +55,16 @@ const transpose: OpDef = {
   evaluate(_op, [x, perm]) {
     return [transposeValue(x!, toNumbers(perm!))];
   },
+  version(op) {
+    // op_version.cc: rank above 5 needs 6, int16 5, rank above 4 4, bool 3, int8 2.
+    const x = op.inputs[0];
+    const rank = x?.shape?.length ?? 0;
+    if (rank > 5) return 6;
+    if (x?.dtype === 'int16') return 5;
+    if (rank > 4) return 4;
+    if (x?.dtype === 'bool') return 3;
+    return x?.dtype === 'int8' ? 2 : 1;
+  },
 };
 
 function squeezedShape(shape: readonly number[], dims: readonly number[]): number[] {
@@ -108,7 +118,14 @@ export function asInt32(rw: Rewriter, t: Tensor, name: string): Tensor {
 export const SHAPE_LEGALIZATIONS: TfLegalization[] = [
   {
     tfTypes: ['Reshape'],
-    legalize: (op, rw) => [rw.tfl1(BuiltinOperator.RESHAPE, [inputOf(op, 0), asInt32(rw, inputOf(op, 1), `${op.name}/shape`)], null, op.name)],
+    legalize: (op, rw) => {
+      // A reshape to a scalar has an empty shape constant, which TFLite files cannot tell from
+      // "no data" (LiteRT then reads garbage); SQUEEZE of the one-element input says the same.
+      if (constInts(op.inputs[1])?.length === 0) {
+        return [rw.tfl1(BuiltinOperator.SQUEEZE, [inputOf(op, 0)], options(BuiltinOptions.SqueezeOptions, new SqueezeOptionsT([])), op.name)];
+      }
+      return [rw.tfl1(BuiltinOperator.RESHAPE, [inputOf(op, 0), asInt32(rw, inputOf(op, 1), `${op.name}/shape`)], null, op.name)];
+    },
   },
   {
     tfTypes: ['Transpose'],

@@ -136,3 +136,18 @@ describe('multi-output nodes', () => {
     expect(ours.outputs.map((o) => Array.from(o.data as Float32Array))).toEqual(ref.map((r) => Array.from(r.data)));
   });
 });
+
+describe('reshape to a scalar', () => {
+  test('becomes a SQUEEZE (an empty shape constant reads as "no data" in TFLite) and runs', async () => {
+    const pb = new GraphDefBuilder()
+      .placeholder('x', [1, 1])
+      .constant('shape', new Int32Array(0), [0])
+      .node('y', 'Reshape', ['x', 'shape'], { T: attr.type('float32'), Tshape: attr.type('int32') })
+      .encode();
+    const { tflite } = convertGraphDef(pb, 'scalar.pb');
+    expect(histogram(tflite)).toEqual({ SQUEEZE: 1 });
+    const ours = await runTflite(tflite, [Float32Array.of(4.25)]);
+    expect(ours.outputs[0]!.shape).toEqual([]);
+    expect(Array.from(ours.outputs[0]!.data as Float32Array)).toEqual([4.25]);
+  });
+});
