@@ -13,14 +13,20 @@ import type { Model } from '../ir/graph.js';
 import { REGISTRY } from '../ops/registry.js';
 import { DatasetError, UsageError } from '../util/errors.js';
 
-export { CALIBRATION_METHODS, type CalibrationMethod, type TensorRange } from '../calibrate/ranges.js';
+export { CALIBRATION_METHODS, DEFAULT_PERCENTILE, type CalibrationMethod, type TensorRange } from '../calibrate/ranges.js';
 
 export interface CalibrationOptions {
-  /** A dataset source: script, .npy file or folder, or `random`. */
+  /** A dataset source: script, .npy or .npz file, folder of .npy files or images, or `random`. */
   dataset?: string | undefined;
   maxSamples?: number | undefined;
   method?: CalibrationMethod | undefined;
+  /** For method `percentile`: the share of values kept, in (0, 100], half the rest cut from each tail (default 99.99). */
+  percentile?: number | undefined;
+  /** Range of `random` data; for images, the range pixel values 0..255 map onto. */
   inputRange?: [number, number] | undefined;
+  /** Images only: (pixel - mean) / std, one value or one per channel (TF's --mean_values). */
+  meanValues?: number[] | undefined;
+  stdDevValues?: number[] | undefined;
   /** A ranges JSON file to reuse (alone) or to override measured ranges with. */
   rangesFile?: string | undefined;
   notice?: ((message: string) => void) | undefined;
@@ -71,6 +77,12 @@ export async function calibrateModel(model: Model, options: CalibrationOptions):
   if (options.dataset === undefined) {
     if (options.rangesFile === undefined) throw new UsageError('calibration needs --representative_dataset or --calibration_input');
     return { ranges: fromFile, samples: 0 };
+  }
+  if (options.percentile !== undefined && options.method !== 'percentile') {
+    throw new UsageError(`a percentile applies to calibration method percentile, not ${options.method ?? 'minmax'}`);
+  }
+  if (options.percentile !== undefined && !(options.percentile > 0 && options.percentile <= 100)) {
+    throw new UsageError(`percentile ${options.percentile} is not in (0, 100]`);
   }
   const samples = loadDataset(options.dataset, inputSpecs(model), options);
   let result;

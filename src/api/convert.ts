@@ -12,11 +12,20 @@ import { FLOAT_PIPELINE, runPipeline, type StepReport } from '../passes/pipeline
 import type { ConversionOptions, PassContext } from '../passes/pass.js';
 import { REGISTRY } from '../ops/registry.js';
 import { quantizeWeightsFloat16 } from '../quantize/float16.js';
+import { quantizeWeightsDynamicRange } from '../quantize/dynamic-range.js';
 import { encodeRuntimeVersionMetadata, minRuntimeVersion } from '../ops/runtime-version.js';
 import { UsageError } from '../util/errors.js';
 import { CONVERTER_NAME, CONVERTER_VERSION } from '../util/version.js';
 
 export type { ConversionOptions } from '../passes/pass.js';
+
+/** Post-training weight quantization: int8 weights for hybrid kernels, or float16 weights. */
+export type WeightQuantization = 'dynamic' | 'float16';
+
+export interface ConvertOptions extends ConversionOptions {
+  /** `quantizeToFloat16: true` is the older spelling of `quantize: 'float16'`. */
+  quantize?: WeightQuantization | undefined;
+}
 
 export interface ConversionResult {
   tflite: Uint8Array;
@@ -41,7 +50,7 @@ function histogram(model: Model): Record<string, number> {
 export function convertGraphDef(
   bytes: Uint8Array,
   name: string,
-  options: ConversionOptions = {},
+  options: ConvertOptions = {},
   readShard?: ShardReader,
   progress?: PassContext['progress'],
 ): ConversionResult {
@@ -53,11 +62,21 @@ export function convertGraphDef(
   const opsBefore = histogram(model);
   const notices: string[] = [];
   const steps = runPipeline(model, FLOAT_PIPELINE, { registry: REGISTRY, options, notice: (m) => notices.push(m), progress });
-  if (options.quantizeToFloat16) {
+  const quantize = weightQuantization(options);
+  if (quantize === 'float16') {
     steps.push({ pass: 'float16-weights', summary: quantizeWeightsFloat16(model, REGISTRY), opsAfter: model.main.ops.length });
+  } else if (quantize === 'dynamic') {
+    steps.push({ pass: 'dynamic-range-weights', summary: quantizeWeightsDynamicRange(model, REGISTRY), opsAfter: model.main.ops.length });
   }
   finishForExport(model);
   return { tflite: writeTflite(model), model, steps, notices, opsBefore, opsAfter: histogram(model) };
+}
+
+function weightQuantization(options: ConvertOptions): WeightQuantization | undefined {
+  if (options.quantizeToFloat16 && options.quantize !== undefined && options.quantize !== 'float16') {
+    throw new UsageError(`quantizeToFloat16 conflicts with quantize: '${options.quantize}'`);
+  }
+  return options.quantize ?? (options.quantizeToFloat16 ? 'float16' : undefined);
 }
 
 /**

@@ -7,7 +7,7 @@
  *   const tflite = await converter.convert();
  */
 import { withFile } from '../util/errors.js';
-import { convertGraphDef, type ConversionResult } from './convert.js';
+import { convertGraphDef, type ConversionResult, type WeightQuantization } from './convert.js';
 import { readModelFile } from './files.js';
 
 export class TFLiteConverter {
@@ -17,6 +17,12 @@ export class TFLiteConverter {
   inferenceType: 'FLOAT' = 'FLOAT';
   /** As TF's target_spec: supportedTypes ['float16'] stores the weights as float16. */
   targetSpec: { supportedTypes: string[] } = { supportedTypes: [] };
+  /**
+   * As TF's `optimizations`: ['DEFAULT'] (or its deprecated aliases) without a float16 supported
+   * type quantizes the weights to int8 for the hybrid kernels (dynamic range), as TF does when no
+   * representative dataset is given.
+   */
+  optimizations: ('DEFAULT' | 'OPTIMIZE_FOR_SIZE' | 'OPTIMIZE_FOR_LATENCY' | 'EXPERIMENTAL_SPARSITY')[] = [];
   /** What the last convert() did, pass by pass. */
   lastResult: ConversionResult | null = null;
 
@@ -50,11 +56,18 @@ export class TFLiteConverter {
         outputArrays: this.outputArrays,
         inputShapesByName: this.inputShapes,
         allowCustomOps: this.allowCustomOps,
-        quantizeToFloat16: this.targetSpec.supportedTypes.includes('float16'),
+        quantize: this.weightQuantization(),
       });
     } catch (err) {
       throw name === '' ? err : withFile(err, name);
     }
     return this.lastResult.tflite;
+  }
+
+  /** TF's choice (lite.py's QuantizationMode): float16 weights, dynamic range, or none. */
+  private weightQuantization(): WeightQuantization | undefined {
+    if (this.targetSpec.supportedTypes.includes('float16')) return 'float16';
+    const quantizing = this.optimizations.some((o) => o === 'DEFAULT' || o === 'OPTIMIZE_FOR_SIZE' || o === 'OPTIMIZE_FOR_LATENCY');
+    return quantizing ? 'dynamic' : undefined;
   }
 }

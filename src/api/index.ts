@@ -45,6 +45,7 @@ export function inspectFile(file: string): { report: InspectReport; size: number
 export function reserializeTflite(bytes: Uint8Array): Uint8Array {
   return writeTflite(readTflite(bytes));
 }
-export { convertGraphDef, type ConversionOptions, type ConversionResult } from './convert.js';
+export { convertGraphDef, type ConversionOptions, type ConversionResult, type ConvertOptions, type WeightQuantization } from './convert.js';
 export { TFLiteConverter } from './converter.js';
 export { calibrateModel, readRangesFile, type CalibrationOptions, type CalibrationReport } from './calibrate.js';
+export { decodeImage, resizeBilinear, toLuminance, type DecodedImage, type Pixels } from '../calibrate/images.js';

@@ -5,6 +5,8 @@
  *   tsx, no build step);
  * - a .npy file (first axis = samples; single-input models) or a folder of .npy files, one per
  *   input, named after the input (`/` and `:` in names written as `_`);
+ * - a .npz archive (numpy.savez / savez_compressed) keyed by input name, same layout;
+ * - a folder of JPEG/PNG images, for one-image-input models (images.ts preprocesses them);
  * - `random`: uniform values in a range, for smoke tests only (ranges will be wrong).
  * Every sample goes through normalizeSample, so all sources are checked the same way.
  */
@@ -13,13 +15,15 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { makeValue, type Value } from '../kernels/value.js';
 import { DatasetError, UsageError } from '../util/errors.js';
+import { imageFiles, imageFolderSamples, type ImagePreprocessing } from './images.js';
 import { readNpy } from './npy.js';
+import { readNpz } from './npz.js';
 import { normalizeSample, type InputSpec } from './samples.js';
 
-export interface DatasetOptions {
+export interface DatasetOptions extends ImagePreprocessing {
   /** At most this many samples (TFLite's num_calibration_steps). */
   maxSamples?: number | undefined;
-  /** Range of `random` samples. */
+  /** Range of `random` samples, and what image pixels 0..255 map onto. */
   inputRange?: [number, number] | undefined;
   notice?: ((message: string) => void) | undefined;
 }
@@ -45,10 +49,25 @@ export async function* loadDataset(source: string, inputs: readonly InputSpec[],
 
 async function* rawSamples(source: string, inputs: readonly InputSpec[], options: DatasetOptions): AsyncGenerator<unknown> {
   const ext = path.extname(source).toLowerCase();
-  if (statSync(source).isDirectory()) yield* npyFolder(source, inputs, options.maxSamples);
+  const isDirectory = statSync(source).isDirectory();
+  const images = isDirectory ? imageFiles(source) : [];
+  if (images.length === 0 && (options.meanValues !== undefined || options.stdDevValues !== undefined)) {
+    throw new UsageError('--mean_values/--std_dev_values apply to a folder of images only', { file: source });
+  }
+  if (isDirectory) yield* folderSamples(source, inputs, images.length > 0, options);
   else if (ext === '.npy') yield* npySamples(readNpyFile(source), options.maxSamples);
+  else if (ext === '.npz') yield* npzSamples(source, inputs, options.maxSamples);
   else if (MODULE_EXTENSIONS.has(ext)) yield* moduleSamples(source, options);
-  else throw new UsageError(`cannot read a representative dataset from a ${ext || 'extensionless'} file (use .js/.mjs/.ts, .npy, a folder of .npy files, or random)`, { file: source });
+  else throw new UsageError(`cannot read a representative dataset from a ${ext || 'extensionless'} file (use .js/.mjs/.ts, .npy, .npz, a folder of .npy files or images, or random)`, { file: source });
+}
+
+/** A folder holds either one .npy file per input or images; both at once is ambiguous. */
+function folderSamples(dir: string, inputs: readonly InputSpec[], hasImages: boolean, options: DatasetOptions): Generator<unknown> {
+  const hasNpy = readdirSync(dir).some((f) => f.endsWith('.npy'));
+  if (hasNpy && hasImages) throw new DatasetError('the folder holds both .npy files and images; point at a folder of one kind', { file: dir });
+  if (hasImages) return imageFolderSamples(dir, inputs, options);
+  if (!hasNpy) throw new DatasetError('the folder holds no .npy files and no .jpg/.jpeg/.png images', { file: dir });
+  return npyFolder(dir, inputs, options.maxSamples);
 }
 
 function readNpyFile(file: string): Value {
@@ -82,10 +101,41 @@ function* npyFolder(dir: string, inputs: readonly InputSpec[], max: number | und
           if (!files.includes(name)) throw new DatasetError(`no ${name} for input "${input.name}" (found: ${files.join(', ') || 'none'})`, { file: dir });
           return name;
         });
-  const arrays = chosen.map((f) => readNpyFile(path.join(dir, f)));
+  yield* splitTogether(chosen, chosen.map((f) => readNpyFile(path.join(dir, f))), dir, max);
+}
+
+/** An .npz archive: an array per input, keyed by the input's name (or its file-safe spelling). */
+function* npzSamples(file: string, inputs: readonly InputSpec[], max: number | undefined): Generator<Value[]> {
+  let members;
+  try {
+    members = readNpz(readFileSync(file));
+  } catch (err) {
+    throw new DatasetError(err instanceof Error ? err.message : String(err), { file, cause: err });
+  }
+  const keys = members.map((m) => m.key);
+  const chosen =
+    inputs.length === 1 && members.length === 1
+      ? [members[0]!]
+      : inputs.map((input) => {
+          const member = members.find((m) => m.key === input.name) ?? members.find((m) => `${m.key}.npy` === fileNameFor(input.name));
+          if (member === undefined) throw new DatasetError(`no array for input "${input.name}" in the .npz (found: ${keys.join(', ') || 'none'})`, { file });
+          return member;
+        });
+  const arrays = chosen.map((m) => {
+    try {
+      return m.read();
+    } catch (err) {
+      throw new DatasetError(err instanceof Error ? err.message : String(err), { file, cause: err });
+    }
+  });
+  yield* splitTogether(chosen.map((m) => m.key), arrays, file, max);
+}
+
+/** Samples from one array per input, split along their first axes in step. */
+function* splitTogether(labels: string[], arrays: Value[], file: string, max: number | undefined): Generator<Value[]> {
   const counts = arrays.map((a) => a.shape[0] ?? 0);
   if (counts.some((c) => c !== counts[0])) {
-    throw new DatasetError(`the .npy files hold different sample counts: ${chosen.map((f, i) => `${f} ${counts[i]}`).join(', ')}`, { file: dir });
+    throw new DatasetError(`the arrays hold different sample counts: ${labels.map((f, i) => `${f} ${counts[i]}`).join(', ')}`, { file });
   }
   const splits = arrays.map((a) => npySamples(a, max));
   for (;;) {

@@ -3,16 +3,25 @@
  * streaming collector that keeps two numbers per tensor, never the activations.
  * - minmax: global min and max over all samples (TFLite's calibrator);
  * - moving_average: exponential moving average of each sample's min and max (TF's QAT style),
- *   starting from the first sample's.
+ *   starting from the first sample's;
+ * - percentile, entropy, mse: a histogram per tensor (histogram.ts: fixed size, re-binned as the
+ *   range grows, so one pass over a generator suffices), read once at the end by the clipping
+ *   search of that name.
  * A NaN or infinity in an activation stops calibration, naming the sample and the tensor.
  */
 import type { Tensor } from '../ir/tensor.js';
 import type { NumericArray, Value } from '../kernels/value.js';
-import { DatasetError } from '../util/errors.js';
+import { DatasetError, UsageError } from '../util/errors.js';
+import { ActivationHistogram, entropyRange, mseRange, percentileRange } from './histogram.js';
 
-export type CalibrationMethod = 'minmax' | 'moving_average';
+export type CalibrationMethod = 'minmax' | 'moving_average' | 'percentile' | 'entropy' | 'mse';
 
-export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['minmax', 'moving_average'];
+export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['minmax', 'moving_average', 'percentile', 'entropy', 'mse'];
+
+/** The methods that read a histogram rather than a running min and max. */
+const HISTOGRAM_METHODS: ReadonlySet<CalibrationMethod> = new Set(['percentile', 'entropy', 'mse']);
+
+export const DEFAULT_PERCENTILE = 99.99;
 
 export interface TensorRange {
   min: number;
@@ -23,12 +32,16 @@ export interface RangeOptions {
   method?: CalibrationMethod | undefined;
   /** Weight of the running value in moving_average (TF's MovingAverage default is 0.999). */
   emaDecay?: number | undefined;
+  /** Share of the values the percentile method keeps, in (0, 100]; default DEFAULT_PERCENTILE. */
+  percentile?: number | undefined;
 }
 
 export class RangeCollector {
   private readonly ranges = new Map<Tensor, TensorRange>();
   private readonly method: CalibrationMethod;
   private readonly decay: number;
+  private readonly percentile: number;
+  private readonly histograms = new Map<Tensor, ActivationHistogram>();
 
   constructor(
     private readonly tracked: ReadonlySet<Tensor>,
@@ -36,6 +49,8 @@ export class RangeCollector {
   ) {
     this.method = options.method ?? 'minmax';
     this.decay = options.emaDecay ?? 0.999;
+    this.percentile = options.percentile ?? DEFAULT_PERCENTILE;
+    if (!(this.percentile > 0 && this.percentile <= 100)) throw new UsageError(`percentile ${this.percentile} is not in (0, 100]`);
   }
 
   observe(tensor: Tensor, value: Value, sample: number): void {
@@ -52,6 +67,12 @@ export class RangeCollector {
       if (v > max) max = v;
     }
     if (data.length === 0) return;
+    if (HISTOGRAM_METHODS.has(this.method)) {
+      let histogram = this.histograms.get(tensor);
+      if (histogram === undefined) this.histograms.set(tensor, (histogram = new ActivationHistogram()));
+      histogram.add(data, min, max);
+      return;
+    }
     const current = this.ranges.get(tensor);
     if (current === undefined) {
       this.ranges.set(tensor, { min, max });
@@ -65,6 +86,20 @@ export class RangeCollector {
   }
 
   result(): Map<Tensor, TensorRange> {
-    return this.ranges;
+    if (!HISTOGRAM_METHODS.has(this.method)) return this.ranges;
+    const ranges = new Map<Tensor, TensorRange>();
+    for (const [tensor, histogram] of this.histograms) {
+      const range =
+        this.method === 'percentile' ? percentileRange(histogram, this.percentile) : this.method === 'entropy' ? entropyRange(histogram) : mseRange(histogram);
+      ranges.set(tensor, range);
+    }
+    return ranges;
+  }
+
+  /** Bytes of collected state: bounded by the number of tracked tensors, not of samples. */
+  stateBytes(): number {
+    let bytes = this.ranges.size * 16;
+    for (const histogram of this.histograms.values()) bytes += histogram.byteLength;
+    return bytes;
   }
 }

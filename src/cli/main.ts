@@ -14,7 +14,7 @@ import {
   UsageError,
   writeFileAtomic,
 } from '../api/index.js';
-import { convertGraphDef, type ConversionOptions, type ConversionResult } from '../api/convert.js';
+import { convertGraphDef, type ConversionResult, type ConvertOptions, type WeightQuantization } from '../api/convert.js';
 import { CALIBRATION_METHODS, calibrateModel, type CalibrationMethod, type CalibrationReport } from '../api/calibrate.js';
 import { readModelFile, shardReader } from '../api/files.js';
 import type { Model } from '../api/index.js';
@@ -88,17 +88,31 @@ function buildParser(args: string[], io: CliIo): Argv {
           .option('inference_type', { alias: 'inference-type', type: 'string', default: 'FLOAT', describe: 'FLOAT' })
           .option('allow_custom_ops', { alias: 'allow-custom-ops', type: 'boolean', default: false, describe: 'Emit unsupported TF ops as CUSTOM ops' })
           .option('quantize_to_float16', { alias: 'quantize-to-float16', type: 'boolean', default: false, describe: 'Store weights as float16 (same as --quantize float16)' })
-          .option('quantize', { type: 'string', describe: 'Quantization mode: float16' })
+          .option('quantize', { type: 'string', describe: 'Quantization mode: dynamic (int8 weights, hybrid kernels) or float16' })
+          .option('post_training_quantize', { alias: 'post-training-quantize', type: 'boolean', default: false, describe: 'Quantize weights to int8 (same as --quantize dynamic; with --quantize_to_float16, float16)' })
           .option('representative_dataset', {
             alias: ['representative-dataset', 'representative-data'],
             type: 'string',
-            describe: 'Calibration samples: a .js/.mjs/.ts script, a .npy file or folder, or random',
+            describe: 'Calibration samples: a .js/.mjs/.ts script, a .npy or .npz file, a folder of .npy files or of JPEG/PNG images, or random',
           })
           .option('calibration_samples', { alias: 'calibration-samples', type: 'number', describe: 'Use at most N samples (default: all; 100 for generators)' })
-          .option('calibration_method', { alias: 'calibration-method', type: 'string', default: 'minmax', describe: 'minmax or moving_average' })
+          .option('calibration_method', {
+            alias: 'calibration-method',
+            type: 'string',
+            default: 'minmax',
+            describe: 'minmax, moving_average, or from a histogram: percentile, entropy (min KL divergence), mse (min int8 error)',
+          })
+          .option('calibration_percentile', {
+            alias: 'calibration-percentile',
+            type: 'number',
+            describe: 'percentile method: % of values kept, half the rest cut from each tail (0 < p <= 100, default 99.99)',
+          })
           .option('calibration_output', { alias: 'calibration-output', type: 'string', describe: 'Write the activation ranges to this JSON file' })
           .option('calibration_input', { alias: 'calibration-input', type: 'string', describe: 'Reuse ranges from this JSON file (its entries override measured ones)' })
-          .option('input_range', { alias: 'input-range', type: 'string', describe: 'Range of random calibration data, e.g. 0,1 or -1,1' })
+          // nargs: 1 so that a value starting with a minus (-1,1) is taken as the value, not a flag.
+          .option('input_range', { alias: 'input-range', type: 'string', nargs: 1, describe: 'Range of random calibration data, or what image pixels 0..255 map onto: 0,1 or -1,1' })
+          .option('mean_values', { alias: 'mean-values', type: 'string', nargs: 1, describe: 'Images: (pixel - mean) / std; one mean or one per channel, e.g. 123.68,116.78,103.94' })
+          .option('std_dev_values', { alias: 'std-dev-values', type: 'string', nargs: 1, describe: 'Images: the std of (pixel - mean) / std; one value or one per channel' })
           .option('drop_control_dependency', { alias: 'drop-control-dependency', type: 'boolean', default: true, describe: 'Ignore control edges (TFLite has none)' }),
       async (argv) => convert(argv, io),
     )
@@ -125,13 +139,17 @@ interface ConvertArgs {
   allow_custom_ops: boolean;
   quantize_to_float16: boolean;
   quantize?: string | undefined;
+  post_training_quantize: boolean;
   drop_control_dependency: boolean;
   representative_dataset?: string | undefined;
   calibration_samples?: number | undefined;
   calibration_method: string;
+  calibration_percentile?: number | undefined;
   calibration_output?: string | undefined;
   calibration_input?: string | undefined;
   input_range?: string | undefined;
+  mean_values?: string | undefined;
+  std_dev_values?: string | undefined;
 }
 
 function list(value: string | undefined): string[] | undefined {
@@ -152,18 +170,30 @@ export function parseInputShapes(value: string | undefined): number[][] | undefi
   );
 }
 
-function conversionOptions(argv: ConvertArgs): ConversionOptions {
+/**
+ * --quantize, or TF's older flags: --post_training_quantize alone is dynamic range, with
+ * --quantize_to_float16 (or that flag alone) float16.
+ */
+function weightQuantization(argv: ConvertArgs): WeightQuantization | undefined {
+  if (argv.quantize !== undefined && argv.quantize !== 'float16' && argv.quantize !== 'dynamic') {
+    throw new UsageError(`--quantize ${argv.quantize} is not supported yet (only dynamic and float16)`);
+  }
+  if (argv.quantize === 'dynamic' && argv.quantize_to_float16) {
+    throw new UsageError('--quantize dynamic conflicts with --quantize_to_float16');
+  }
+  if (argv.quantize === 'float16' || argv.quantize_to_float16) return 'float16';
+  return argv.quantize === 'dynamic' || argv.post_training_quantize ? 'dynamic' : undefined;
+}
+
+function conversionOptions(argv: ConvertArgs): ConvertOptions {
   if (argv.inference_type.toUpperCase() !== 'FLOAT') {
     throw new UsageError(`--inference_type ${argv.inference_type} is not supported yet (only FLOAT)`);
   }
   if (!argv.drop_control_dependency) {
     throw new UsageError('--drop_control_dependency=false is not supported: TFLite has no control dependencies');
   }
-  if (argv.quantize !== undefined && argv.quantize !== 'float16') {
-    throw new UsageError(`--quantize ${argv.quantize} is not supported yet (only float16)`);
-  }
   return {
-    quantizeToFloat16: argv.quantize_to_float16 || argv.quantize === 'float16',
+    quantize: weightQuantization(argv),
     inputArrays: list(argv.input_arrays),
     outputArrays: list(argv.output_arrays),
     inputShapes: parseInputShapes(argv.input_shapes),
@@ -227,16 +257,28 @@ function parseRange(value: string | undefined): [number, number] | undefined {
   return [parts[0]!, parts[1]!];
 }
 
+/** A comma-separated list of numbers (one per channel, or one for all). */
+function parseNumbers(value: string | undefined, flag: string): number[] | undefined {
+  if (value === undefined) return undefined;
+  const numbers = value.split(',').map((part) => (part.trim() === '' ? NaN : Number(part)));
+  if (numbers.some((n) => !Number.isFinite(n))) throw new UsageError(`${flag} "${value}" is not a comma-separated list of numbers`);
+  return numbers;
+}
+
 /** Runs calibration when a dataset or a ranges file is given; null otherwise. */
 async function calibrateIfAsked(argv: ConvertArgs, model: Model, io: CliIo): Promise<CalibrationReport | null> {
   if (argv.representative_dataset === undefined && argv.calibration_input === undefined) {
     if (argv.calibration_output !== undefined) throw new UsageError('--calibration_output needs --representative_dataset');
+    if (argv.mean_values !== undefined || argv.std_dev_values !== undefined) throw new UsageError('--mean_values/--std_dev_values need --representative_dataset (a folder of images)');
     return null;
   }
   const method = argv.calibration_method;
   if (!CALIBRATION_METHODS.includes(method as CalibrationMethod)) {
     throw new UsageError(`--calibration_method ${method} is not supported (${CALIBRATION_METHODS.join(', ')})`);
   }
+  const percentile = argv.calibration_percentile;
+  if (percentile !== undefined && method !== 'percentile') throw new UsageError('--calibration_percentile needs --calibration_method percentile');
+  if (percentile !== undefined && !(percentile > 0 && percentile <= 100)) throw new UsageError(`--calibration_percentile ${percentile} is not in (0, 100]`);
   if (argv.calibration_samples !== undefined && !(Number.isInteger(argv.calibration_samples) && argv.calibration_samples > 0)) {
     throw new UsageError('--calibration_samples must be a positive whole number');
   }
@@ -246,7 +288,10 @@ async function calibrateIfAsked(argv: ConvertArgs, model: Model, io: CliIo): Pro
       dataset: argv.representative_dataset,
       maxSamples: argv.calibration_samples,
       method: method as CalibrationMethod,
+      percentile,
       inputRange: parseRange(argv.input_range),
+      meanValues: parseNumbers(argv.mean_values, '--mean_values'),
+      stdDevValues: parseNumbers(argv.std_dev_values, '--std_dev_values'),
       rangesFile: argv.calibration_input,
       notice: (m) => io.stderr(`tflite-convert: notice: ${m}`),
       onProgress: progress?.update,

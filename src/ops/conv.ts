@@ -23,6 +23,7 @@ import { conv2d, depthwiseConv2d, outputSize, transposeConv } from '../kernels/c
 import { toNumbers } from '../kernels/value.js';
 import { inputOf, options, optionsAs, requireDtype, type OpDef, type TfLegalization } from './op-def.js';
 import { emitPad } from './pad.js';
+import { floatInput, isPerChannel } from './quantize.js';
 import { chain, inNhwc, isNchw, requireFloat32, spatialOut, spatialPair, tfPadding, transposeStep, unsupported, type Step } from './pool.js';
 import type { Rewriter } from './rewriter.js';
 import { asInt32, constInts } from './shape.js';
@@ -47,13 +48,16 @@ const conv2dDef: OpDef = {
   evaluate(op, [x, f, b]) {
     const o = optionsAs(op, Conv2DOptionsT);
     const params = { padding: o.padding, h: { stride: o.strideH, dilation: o.dilationHFactor }, w: { stride: o.strideW, dilation: o.dilationWFactor }, activation: o.fusedActivationFunction };
-    return [conv2d(x!, f!, b ?? null, params)];
+    return [conv2d(x!, floatInput(op, 1, f!), b ?? null, params)];
   },
   version(op) {
-    // A filter with fewer input channels than the input is a grouped convolution (version 6).
+    // A filter with fewer input channels than the input is a grouped convolution (version 6);
+    // a hybrid one (float input, int8 filter) is 2, or 5 with per-channel filter scales.
     const c = op.inputs[0]?.shape?.[3] ?? -1;
     const ci = op.inputs[1]?.shape?.[3] ?? -1;
-    return c > 0 && ci > 0 && c !== ci ? 6 : 1;
+    if (c > 0 && ci > 0 && c !== ci) return 6;
+    if (isHybridConv(op, 0)) return isPerChannel(op.inputs[1]) ? 5 : 2;
+    return 1;
   },
 };
 
@@ -78,9 +82,11 @@ const depthwiseDef: OpDef = {
       activation: o.fusedActivationFunction,
       multiplier: o.depthMultiplier,
     };
-    return [depthwiseConv2d(x!, f!, b ?? null, params)];
+    return [depthwiseConv2d(x!, floatInput(op, 1, f!), b ?? null, params)];
   },
   version(op) {
+    // op_version.cc: hybrid (float input, int8 filter) is 4, or 6 per-channel; dilation needs 2.
+    if (isHybridConv(op, 0)) return isPerChannel(op.inputs[1]) ? 6 : 4;
     const o = optionsAs(op, DepthwiseConv2DOptionsT);
     return o.dilationHFactor !== 1 || o.dilationWFactor !== 1 ? 2 : 1;
   },
@@ -97,14 +103,20 @@ const transposeConvDef: OpDef = {
   evaluate(op, [shape, w, x, b]) {
     const o = optionsAs(op, TransposeConvOptionsT);
     const params = { padding: o.padding, strideH: o.strideH, strideW: o.strideW, activation: o.fusedActivationFunction };
-    return [transposeConv(toNumbers(shape!), w!, x!, b ?? null, params)];
+    return [transposeConv(toNumbers(shape!), floatInput(op, 1, w!), x!, b ?? null, params)];
   },
   version(op) {
-    // op_version.cc: a fused activation needs version 4, a bias input version 3.
+    // op_version.cc: a fused activation needs version 4, a bias input version 3, int8 weights 2.
     if (optionsAs(op, TransposeConvOptionsT).fusedActivationFunction !== ActivationFunctionType.NONE) return 4;
-    return op.inputs[3] ? 3 : 1;
+    if (op.inputs[3]) return 3;
+    return op.inputs[1]?.dtype === 'int8' ? 2 : 1;
   },
 };
+
+/** Float activations with an int8 filter (input 1): TFLite's hybrid (dynamic-range) kernels. */
+function isHybridConv(op: TflOp, activation: number): boolean {
+  return op.inputs[activation]?.dtype === 'float32' && op.inputs[1]?.dtype === 'int8' && op.outputs[0]?.dtype === 'float32';
+}
 
 export const CONV_OPS: OpDef[] = [conv2dDef, depthwiseDef, transposeConvDef];
 
@@ -279,7 +291,8 @@ function fusedSteps(op: TfOp, rw: Rewriter, nchw: boolean): { affine: Step[]; ac
   const rest = fused.slice(i);
   if (rest.length > 1) throw unsupported(op, `fuses ${fused.join(' + ')}, which is not supported`);
   // Elementwise, so it may follow the transpose back to NCHW; emitTfActivation names it op.name.
-  const activation: Step[] = rest.length === 0 ? [] : [{ name: 'activation', run: (x) => emitTfActivation(rw, op, rest[0], x) }];
+  const alpha = rest[0] === 'Prelu' ? arg() : undefined;
+  const activation: Step[] = rest.length === 0 ? [] : [{ name: 'activation', run: (x) => emitTfActivation(rw, op, rest[0], x, alpha) }];
   return { affine, activation };
 }
 

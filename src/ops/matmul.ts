@@ -8,13 +8,14 @@ import { BatchMatMulOptionsT } from '../../generated/tflite/batch-mat-mul-option
 import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
 import { BuiltinOptions } from '../../generated/tflite/builtin-options.js';
 import { FullyConnectedOptionsT } from '../../generated/tflite/fully-connected-options.js';
-import type { TfOp } from '../ir/op.js';
+import type { TflOp, TfOp } from '../ir/op.js';
 import type { Shape } from '../ir/tensor.js';
 import { applyActivation } from '../kernels/activation.js';
 import { broadcastIndex, broadcastShapes } from '../kernels/broadcast.js';
 import { makeValue, type NumericArray, type Value } from '../kernels/value.js';
 import { GraphError } from '../util/errors.js';
 import { inputOf, options, optionsAs, requireDtype, type OpDef, type TfLegalization } from './op-def.js';
+import { floatInput, isPerChannel } from './quantize.js';
 import type { Rewriter } from './rewriter.js';
 import { attrBool } from './tf-attrs.js';
 import { emitBiasAndActivation } from './tf-fused.js';
@@ -37,14 +38,15 @@ const fullyConnected: OpDef = {
     }
     return [{ dtype: requireDtype(x), shape }];
   },
-  evaluate(op, [x, w, b]) {
+  evaluate(op, [x, wStored, b]) {
     const opts = optionsAs(op, FullyConnectedOptionsT);
-    const [units, inner] = w!.shape as [number, number];
+    const w = floatInput(op, 1, wStored!);
+    const [units, inner] = w.shape as [number, number];
     const rows = x!.data.length / inner;
     const outShape = opts.keepNumDims ? [...x!.shape.slice(0, -1), units] : [rows, units];
     const out = makeValue(x!.dtype, outShape);
     const xd = x!.data as NumericArray;
-    const wd = w!.data as NumericArray;
+    const wd = w.data as NumericArray;
     const bd = b?.data as NumericArray | undefined;
     const od = out.data as NumericArray;
     for (let m = 0; m < rows; m++) {
@@ -57,7 +59,24 @@ const fullyConnected: OpDef = {
     applyActivation(od, opts.fusedActivationFunction);
     return [out];
   },
+  version(op) {
+    // op_version.cc, in its order: a hybrid op (float input, int8 weights) is version 12 with
+    // per-channel weights; keep_num_dims needs 5; hybrid is 9 when it quantizes its inputs
+    // asymmetrically (what TF's dynamic-range quantizer sets), 3 otherwise.
+    const opts = optionsAs(op, FullyConnectedOptionsT);
+    const hybrid = isHybrid(op, 0, 1);
+    if (hybrid && isPerChannel(op.inputs[1])) return 12;
+    if (op.inputs.length === 2) return 6;
+    if (opts.keepNumDims) return 5;
+    if (hybrid) return opts.asymmetricQuantizeInputs ? 9 : 3;
+    return 1;
+  },
 };
+
+/** Float activation `x` with int8 weights `w`: TFLite's hybrid (dynamic-range) kernels. */
+function isHybrid(op: TflOp, x: number, w: number): boolean {
+  return op.inputs[x]?.dtype === 'float32' && op.inputs[w]?.dtype === 'int8' && op.outputs[0]?.dtype === 'float32';
+}
 
 const batchMatMul: OpDef = {
   builtin: BuiltinOperator.BATCH_MATMUL,
@@ -74,7 +93,14 @@ const batchMatMul: OpDef = {
   },
   evaluate(op, [x, y]) {
     const opts = optionsAs(op, BatchMatMulOptionsT);
-    return [batchMatMulKernel(x!, y!, opts.adjX, opts.adjY)];
+    return [batchMatMulKernel(x!, floatInput(op, 1, y!), opts.adjX, opts.adjY)];
+  },
+  version(op) {
+    // op_version.cc: int16 inputs 3, int8 2, hybrid with asymmetric input quantization 4.
+    const dtype = op.inputs[0]?.dtype;
+    if (dtype === 'int16') return 3;
+    if (dtype === 'int8') return 2;
+    return isHybrid(op, 0, 1) && optionsAs(op, BatchMatMulOptionsT).asymmetricQuantizeInputs ? 4 : 1;
   },
 };
 

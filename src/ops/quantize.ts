@@ -24,6 +24,41 @@ function quantParamsAt(t: Tensor, shape: readonly number[]): (i: number) => [num
   };
 }
 
+/**
+ * Whether a tensor is quantized per channel the way TFLite's op signatures test it: more than
+ * one scale, one for each index of the quantized dimension.
+ */
+export function isPerChannel(t: Tensor | null | undefined): boolean {
+  const q = t?.quant;
+  const channels = q && t.shape !== null ? t.shape[q.axis] : undefined;
+  return q !== null && q !== undefined && q.scale.length > 1 && q.scale.length === channels;
+}
+
+const dequantized = new WeakMap<Value['data'], Value>();
+
+/**
+ * Input `index` of `op` as float32: the value itself, or — for an int8 weight of a dynamic-range
+ * (hybrid) op — that weight dequantized with its tensor's parameters. Lets the float kernels run
+ * hybrid models; constant weights are dequantized once and cached.
+ */
+export function floatInput(op: TflOp, index: number, value: Value): Value {
+  const t = op.inputs[index];
+  if (value.dtype !== 'int8' || t?.quant === null || t?.quant === undefined) return value;
+  let out = dequantized.get(value.data);
+  if (out === undefined) {
+    out = makeValue('float32', value.shape.slice());
+    const at = quantParamsAt(t, value.shape);
+    const q = value.data as Int8Array;
+    const o = out.data as Float32Array;
+    for (let i = 0; i < o.length; i++) {
+      const [scale, zp] = at(i);
+      o[i] = scale * (q[i]! - zp);
+    }
+    if (t.data !== null) dequantized.set(value.data, out);
+  }
+  return out;
+}
+
 const dequantize: OpDef = {
   builtin: BuiltinOperator.DEQUANTIZE,
   infer(op) {
@@ -46,10 +81,11 @@ const dequantize: OpDef = {
     return [out];
   },
   version(op) {
-    // op_version.cc: int16 and float16 inputs need version 3, int8 version 2.
+    // op_version.cc: int16 and float16 inputs need version 3, int8 version 2 (5 per-channel).
     const dtype = inputOf(op, 0).dtype;
     if (dtype === 'float16' || dtype === 'int16') return 3;
-    return dtype === 'int8' ? 2 : 1;
+    if (dtype === 'int8') return isPerChannel(op.inputs[0]) ? 5 : 2;
+    return 1;
   },
 };
 

@@ -24,9 +24,16 @@ const ACTIVATIONS: Record<string, BuiltinOperator> = {
   LeakyRelu: BuiltinOperator.LEAKY_RELU,
 };
 
-/** The activation named by a fused op, as the TFLite op that computes it; x when there is none. */
-export function emitTfActivation(rw: Rewriter, op: TfOp, activation: string | undefined, x: Tensor): Tensor {
+/**
+ * The activation named by a fused op, as the TFLite op that computes it; x when there is none.
+ * Prelu (tfjs fuses Keras PReLU into grappler's ops) reads its alpha from the op's next argument.
+ */
+export function emitTfActivation(rw: Rewriter, op: TfOp, activation: string | undefined, x: Tensor, alpha?: Tensor): Tensor {
   if (activation === undefined) return x;
+  if (activation === 'Prelu') {
+    if (alpha === undefined) throw new UnsupportedError(`node "${op.name}" (${op.type}) fuses Prelu but has no alpha input`);
+    return rw.tfl1(BuiltinOperator.PRELU, [x, alpha], null, op.name);
+  }
   const builtin = ACTIVATIONS[activation];
   if (builtin === undefined) {
     throw new UnsupportedError(`node "${op.name}" (${op.type}) fuses activation ${activation}, which is not supported`);
@@ -57,5 +64,6 @@ export function emitBiasAndActivation(rw: Rewriter, op: TfOp, base: Tensor, hand
   if (rest.length > 1) {
     throw new UnsupportedError(`node "${op.name}" (${op.type}) fuses ${fused.join(' + ')}, which is not supported`);
   }
-  return emitTfActivation(rw, op, rest[0], x);
+  const alpha = rest[0] === 'Prelu' ? (op.inputs[fused[0] === 'BiasAdd' ? 3 : 2] ?? undefined) : undefined;
+  return emitTfActivation(rw, op, rest[0], x, alpha);
 }

@@ -109,7 +109,7 @@ describe('the calibration command line', () => {
 
   test.each([
     [['--calibration_output', 'x.json'], /--calibration_output needs --representative_dataset/],
-    [['--representative_dataset', 'random', '--calibration_method', 'entropy'], /--calibration_method entropy is not supported/],
+    [['--representative_dataset', 'random', '--calibration_method', 'kl'], /--calibration_method kl is not supported/],
     [['--representative_dataset', 'nope.mjs'], /nope\.mjs: representative dataset not found/],
     [['--representative_dataset', 'random', '--calibration_samples', '0'], /--calibration_samples must be a positive whole number/],
   ])('%j is a usage error', (flags, message) => {
