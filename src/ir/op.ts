@@ -97,3 +97,31 @@ export function opTypeName(op: Op): string {
 export function builtinName(code: BuiltinOperator): string {
   return BuiltinOperator[code] ?? `BUILTIN_${code}`;
 }
+
+/**
+ * A TFLite op with the usual defaults (version 1, no custom code or options2), recorded as the
+ * producer of its outputs.
+ */
+export function createTflOp(
+  builtin: BuiltinOperator,
+  name: string,
+  inputs: (Tensor | null)[],
+  outputs: Tensor[],
+  options: TflOptions | null = null,
+): TflOp {
+  const op: TflOp = {
+    dialect: 'tfl',
+    name,
+    builtin,
+    customCode: null,
+    version: 1,
+    inputs,
+    outputs,
+    options,
+    options2: null,
+    customOptions: null,
+    intermediates: [],
+  };
+  for (const t of outputs) t.producer = op;
+  return op;
+}

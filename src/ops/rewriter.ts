@@ -6,7 +6,7 @@
 import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
 import type { DType, TypedArray } from '../ir/dtype.js';
 import type { Graph } from '../ir/graph.js';
-import type { TflOp } from '../ir/op.js';
+import { createTflOp, type TflOp } from '../ir/op.js';
 import { bytesOf, Tensor } from '../ir/tensor.js';
 import { GraphError } from '../util/errors.js';
 import type { OpRegistry } from './registry.js';
@@ -34,20 +34,7 @@ export class Rewriter {
     const outputs = Array.from({ length: outputCount }, (_, i) =>
       this.graph.addTensor(new Tensor(i === 0 ? name : `${name}:${i}`, null, null)),
     );
-    const op: TflOp = {
-      dialect: 'tfl',
-      name,
-      builtin,
-      customCode: null,
-      version: 1,
-      inputs,
-      outputs,
-      options: opts,
-      options2: null,
-      customOptions: null,
-      intermediates: [],
-    };
-    for (const t of outputs) t.producer = op;
+    const op = createTflOp(builtin, name, inputs, outputs, opts);
     this.registry.inferInto(op);
     this.pending.push(op);
     return outputs;

@@ -5,26 +5,16 @@
  * --allow_custom_ops, kept as a CUSTOM op of that name.
  */
 import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
-import type { Op, TflOp, TfOp } from '../ir/op.js';
+import { createTflOp, type Op, type TflOp, type TfOp } from '../ir/op.js';
 import type { Tensor } from '../ir/tensor.js';
 import { Rewriter } from '../ops/rewriter.js';
 import { UnsupportedError } from '../util/errors.js';
 import type { Pass } from './pass.js';
 
 function asCustom(op: TfOp): TflOp {
-  return {
-    dialect: 'tfl',
-    name: op.name,
-    builtin: BuiltinOperator.CUSTOM,
-    customCode: op.type,
-    version: 1,
-    inputs: op.inputs,
-    outputs: op.outputs,
-    options: null,
-    options2: null,
-    customOptions: null,
-    intermediates: [],
-  };
+  const custom = createTflOp(BuiltinOperator.CUSTOM, op.name, op.inputs, op.outputs);
+  custom.customCode = op.type;
+  return custom;
 }
 
 export const legalize: Pass = {

@@ -21,7 +21,7 @@ import { BatchMatMulOptionsT } from '../../generated/tflite/batch-mat-mul-option
 import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
 import { FullyConnectedOptionsT } from '../../generated/tflite/fully-connected-options.js';
 import type { Graph, Model } from '../ir/graph.js';
-import type { Op, TflOp } from '../ir/op.js';
+import { createTflOp, type Op, type TflOp } from '../ir/op.js';
 import { bytesOf, constValues, elementCount, Tensor } from '../ir/tensor.js';
 import type { OpRegistry } from '../ops/registry.js';
 import { quantizeSymmetricInt8 } from './quant-math.js';
@@ -125,20 +125,7 @@ function quantizeGraph(graph: Graph, registry: OpRegistry, counts: Counts): void
       let f32 = dequantized.get(q);
       if (f32 === undefined) {
         f32 = graph.addTensor(new Tensor(`${q.name}/dequantize`, 'float32', q.shape));
-        const dq: TflOp = {
-          dialect: 'tfl',
-          name: f32.name,
-          builtin: BuiltinOperator.DEQUANTIZE,
-          customCode: null,
-          version: 1,
-          inputs: [q],
-          outputs: [f32],
-          options: null,
-          options2: null,
-          customOptions: null,
-          intermediates: [],
-        };
-        f32.producer = dq;
+        const dq = createTflOp(BuiltinOperator.DEQUANTIZE, f32.name, [q], [f32]);
         registry.inferInto(dq);
         ops.push(dq);
         dequantized.set(q, f32);

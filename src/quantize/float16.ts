@@ -6,7 +6,7 @@
  */
 import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
 import type { Model } from '../ir/graph.js';
-import type { Op, TflOp } from '../ir/op.js';
+import { createTflOp, type Op } from '../ir/op.js';
 import { bytesOf, constValues, Tensor } from '../ir/tensor.js';
 import { floatToHalf } from '../kernels/float16.js';
 import type { OpRegistry } from '../ops/registry.js';
@@ -25,20 +25,7 @@ export function quantizeWeightsFloat16(model: Model, registry: OpRegistry): stri
           half.data = { kind: 'bytes', bytes: bytesOf(Uint16Array.from(constValues(t.data, 'float32') as Float32Array, floatToHalf)) };
           graph.addTensor(half);
           f32 = graph.addTensor(new Tensor(t.name, 'float32', t.shape));
-          const dq: TflOp = {
-            dialect: 'tfl',
-            name: t.name,
-            builtin: BuiltinOperator.DEQUANTIZE,
-            customCode: null,
-            version: 1,
-            inputs: [half],
-            outputs: [f32],
-            options: null,
-            options2: null,
-            customOptions: null,
-            intermediates: [],
-          };
-          f32.producer = dq;
+          const dq = createTflOp(BuiltinOperator.DEQUANTIZE, t.name, [half], [f32]);
           registry.inferInto(dq);
           ops.push(dq);
           dequantized.set(t, f32);
