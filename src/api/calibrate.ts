@@ -11,7 +11,7 @@ import type { CalibrationMethod, TensorRange } from '../calibrate/ranges.js';
 import type { InputSpec } from '../calibrate/samples.js';
 import type { Model } from '../ir/graph.js';
 import { REGISTRY } from '../ops/registry.js';
-import { DatasetError, UsageError } from '../util/errors.js';
+import { DatasetError, InterruptedError, UsageError } from '../util/errors.js';
 
 export { CALIBRATION_METHODS, DEFAULT_PERCENTILE, type CalibrationMethod, type TensorRange } from '../calibrate/ranges.js';
 
@@ -31,6 +31,8 @@ export interface CalibrationOptions {
   rangesFile?: string | undefined;
   notice?: ((message: string) => void) | undefined;
   onProgress?: ((samples: number) => void) | undefined;
+  /** Stops calibration between samples (Ctrl-C in the CLI); it then throws InterruptedError. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface CalibrationReport {
@@ -67,6 +69,15 @@ export function readRangesFile(file: string): Record<string, TensorRange> {
   return ranges;
 }
 
+/** Passes samples through until the signal fires, then stops with InterruptedError. */
+async function* stopOnAbort<T>(samples: AsyncIterable<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
+  for await (const sample of samples) {
+    if (signal?.aborted) throw new InterruptedError('interrupted: calibration stopped, nothing was written');
+    yield sample;
+  }
+  if (signal?.aborted) throw new InterruptedError('interrupted: calibration stopped, nothing was written');
+}
+
 export async function calibrateModel(model: Model, options: CalibrationOptions): Promise<CalibrationReport> {
   const fromFile = options.rangesFile === undefined ? {} : readRangesFile(options.rangesFile);
   const known = new Set([...activationTensors(model)].map((t) => t.name));
@@ -84,7 +95,7 @@ export async function calibrateModel(model: Model, options: CalibrationOptions):
   if (options.percentile !== undefined && !(options.percentile > 0 && options.percentile <= 100)) {
     throw new UsageError(`percentile ${options.percentile} is not in (0, 100]`);
   }
-  const samples = loadDataset(options.dataset, inputSpecs(model), options);
+  const samples = stopOnAbort(loadDataset(options.dataset, inputSpecs(model), options), options.signal);
   let result;
   try {
     result = await calibrate(model, REGISTRY, samples, options);

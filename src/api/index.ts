@@ -8,7 +8,7 @@ import { withFile } from '../util/errors.js';
 import { readModelFile, shardReader } from './files.js';
 import { inspectImport, type InspectReport } from './inspect.js';
 
-export { ConverterError, GraphError, ModelFormatError, UnsupportedError, UsageError } from '../util/errors.js';
+export { ConverterError, DatasetError, GraphError, InterruptedError, ModelFormatError, UnsupportedError, UsageError } from '../util/errors.js';
 export { detectFormat, importModel, type ImportResult, type ModelFormat } from '../import/index.js';
 export { writeTflite } from '../export/tflite.js';
 export { readTflite } from '../import/tflite.js';

@@ -6,6 +6,7 @@
 import yargs, { type Argv } from 'yargs';
 import {
   ConverterError,
+  InterruptedError,
   detectFormat,
   formatInspectReport,
   ModelFormatError,
@@ -43,9 +44,10 @@ export async function main(args: string[], io: CliIo = processIo): Promise<numbe
 
 function report(err: unknown, io: CliIo, verbose: boolean): number {
   if (err instanceof ConverterError) {
-    io.stderr(`tflite-convert: error: ${err.describe()}`);
+    io.stderr(`tflite-convert: ${err instanceof InterruptedError ? '' : 'error: '}${err.describe()}`);
     if (verbose && err.stack) io.stderr(err.stack);
-    return err instanceof UsageError ? 2 : 1;
+    // 130: the shell's code for a command ended by SIGINT.
+    return err instanceof UsageError ? 2 : err instanceof InterruptedError ? 130 : 1;
   }
   // Anything else is a bug of ours: say so, and keep the trace for --verbose.
   const message = err instanceof Error ? err.message : String(err);
@@ -60,6 +62,7 @@ function buildParser(args: string[], io: CliIo): Argv {
     .usage('$0 [input] [options]\n\nConvert TensorFlow models to TensorFlow Lite.')
     .parserConfiguration({ 'camel-case-expansion': false })
     .option('verbose', { type: 'boolean', default: false, describe: 'Print stack traces with errors' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'Print nothing but errors: no summary, notices or progress' })
     .command(
       'inspect <file>',
       'Summarize a model: inputs, outputs, op histogram, parameters',
@@ -127,6 +130,7 @@ function buildParser(args: string[], io: CliIo): Argv {
 }
 
 interface ConvertArgs {
+  quiet: boolean;
   input?: string | undefined;
   tflite_file?: string | undefined;
   graph_def_file?: string | undefined;
@@ -201,7 +205,9 @@ function conversionOptions(argv: ConvertArgs): ConvertOptions {
   };
 }
 
-async function convert(argv: ConvertArgs, io: CliIo): Promise<void> {
+async function convert(argv: ConvertArgs, loud: CliIo): Promise<void> {
+  // --quiet: summaries, notices and progress go nowhere; errors are thrown and still printed.
+  const io: CliIo = argv.quiet ? { stdout: () => {}, stderr: () => {} } : loud;
   const sources = [argv.input, argv.tflite_file, argv.graph_def_file, argv.tfjs_graph_model].filter((s): s is string => s !== undefined);
   if (sources.length === 0) throw new UsageError('no input model: give a file, --graph_def_file, --tfjs_graph_model or --tflite_file');
   if (sources.length > 1) throw new UsageError(`more than one input model given: ${sources.join(', ')}`);
@@ -225,7 +231,7 @@ async function convert(argv: ConvertArgs, io: CliIo): Promise<void> {
       if (argv.tfjs_graph_model !== undefined && format !== 'tfjs') {
         throw new ModelFormatError(`this is a ${format} model, not a tfjs graph model's model.json`);
       }
-      const progress = terminalProgress();
+      const progress = argv.quiet ? undefined : terminalProgress();
       let result: ConversionResult;
       try {
         result = convertGraphDef(bytes, input, conversionOptions(argv), shardReader(input), progress?.update);
@@ -282,9 +288,14 @@ async function calibrateIfAsked(argv: ConvertArgs, model: Model, io: CliIo): Pro
   if (argv.calibration_samples !== undefined && !(Number.isInteger(argv.calibration_samples) && argv.calibration_samples > 0)) {
     throw new UsageError('--calibration_samples must be a positive whole number');
   }
-  const progress = process.stderr.isTTY ? samplesProgress() : undefined;
+  const progress = argv.quiet ? undefined : samplesProgress(io);
+  // Ctrl-C stops between samples; the error path then writes nothing.
+  const stop = new AbortController();
+  const onInterrupt = () => stop.abort();
+  process.once('SIGINT', onInterrupt);
   try {
     return await calibrateModel(model, {
+      signal: stop.signal,
       dataset: argv.representative_dataset,
       maxSamples: argv.calibration_samples,
       method: method as CalibrationMethod,
@@ -297,18 +308,31 @@ async function calibrateIfAsked(argv: ConvertArgs, model: Model, io: CliIo): Pro
       onProgress: progress?.update,
     });
   } finally {
+    process.removeListener('SIGINT', onInterrupt);
     progress?.done();
   }
 }
 
-/** On a terminal: samples done and samples per second, on one self-overwriting line. */
-function samplesProgress(): { update: (samples: number) => void; done: () => void } {
+/**
+ * Calibration progress: on a terminal one self-overwriting line with samples/s; otherwise a plain
+ * line every 10 seconds (logs of long CI jobs).
+ */
+function samplesProgress(io: CliIo): { update: (samples: number) => void; done: () => void } {
   const start = Date.now();
+  let lastLine = start;
+  const rate = (n: number) => (n / Math.max((Date.now() - start) / 1000, 1e-3)).toFixed(1);
+  if (!process.stderr.isTTY) {
+    return {
+      update: (n) => {
+        if (Date.now() - lastLine < 10_000) return;
+        lastLine = Date.now();
+        io.stderr(`tflite-convert: calibrating: ${n} samples, ${rate(n)} samples/s`);
+      },
+      done: () => {},
+    };
+  }
   return {
-    update: (n) => {
-      const rate = n / Math.max((Date.now() - start) / 1000, 1e-3);
-      process.stderr.write(`\r\x1b[Kcalibrating: ${n} samples, ${rate.toFixed(1)} samples/s`);
-    },
+    update: (n) => process.stderr.write(`\r\x1b[Kcalibrating: ${n} samples, ${rate(n)} samples/s`),
     done: () => process.stderr.write('\r\x1b[K'),
   };
 }

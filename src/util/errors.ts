@@ -32,6 +32,9 @@ export class GraphError extends ConverterError {}
 /** A representative dataset that cannot be used: wrong shapes, NaN, a script that throws. */
 export class DatasetError extends ConverterError {}
 
+/** The user stopped the work (Ctrl-C, an AbortSignal); nothing was written. */
+export class InterruptedError extends ConverterError {}
+
 /** Wrong command-line or API usage: missing flag, bad value. The CLI exits 2 for these. */
 export class UsageError extends ConverterError {}
 
