@@ -11,6 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { int8Mse } from '../helpers/compare.js';
 import { modelPath } from '../helpers/fixtures.js';
 
 type Ranges = Record<string, { min: number; max: number }>;
@@ -39,21 +40,6 @@ function calibrateWith(name: string, flags: string[]): Ranges {
   const result = runCli([FC, '-o', path.join(dir, `${name}.tflite`), '--representative_dataset', dataset, '--calibration_output', out, ...flags]);
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(readFileSync(out, 'utf8')) as Ranges;
-}
-
-/** Mean squared error of TFLite's asymmetric int8 quantize-dequantize of `data` over `range`. */
-function int8Mse(data: Float32Array, range: { min: number; max: number }): number {
-  const min = Math.min(range.min, 0);
-  const max = Math.max(range.max, 0);
-  const scale = (max - min) / 255;
-  const zeroPoint = Math.min(127, Math.max(-128, Math.round(-128 - min / scale)));
-  let sum = 0;
-  for (const x of data) {
-    const q = Math.min(127, Math.max(-128, Math.round(x / scale) + zeroPoint));
-    const d = x - (q - zeroPoint) * scale;
-    sum += d * d;
-  }
-  return sum / data.length;
 }
 
 describe('--calibration_method percentile | entropy | mse', () => {

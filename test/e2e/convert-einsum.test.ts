@@ -6,34 +6,15 @@
  */
 import { describe, expect, test } from 'vitest';
 import { convertGraphDef } from '../../src/api/convert.js';
-import { readTflite } from '../../src/import/tflite.js';
 import { opTypeName } from '../../src/ir/op.js';
 import { constValues } from '../../src/ir/tensor.js';
 import { GraphError, ModelFormatError, UnsupportedError } from '../../src/util/errors.js';
 import { runTflite, type TypedArray } from '../harness/litert.js';
 import { mulberry32 } from '../harness/random-inputs.js';
 import { runGraphDef, type GraphInput } from '../harness/tfjs-graphdef.js';
+import { relErr } from '../helpers/compare.js';
 import { attr, GraphDefBuilder } from '../helpers/graphdef-builder.js';
-
-function histogram(tflite: Uint8Array): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const op of readTflite(tflite).main.ops) counts[opTypeName(op)] = (counts[opTypeName(op)] ?? 0) + 1;
-  return counts;
-}
-
-/** max |ours − ref| / max |ref|, over flat data. */
-function relErr(ours: ArrayLike<number | bigint>, ref: ArrayLike<number | bigint>): number {
-  const a = Array.from(ours, Number);
-  const b = Array.from(ref, Number);
-  expect(a).toHaveLength(b.length);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return err / Math.max(scale, 1e-30);
-}
+import { opHistogram } from '../helpers/tfl-ops.js';
 
 type Dtype = 'float32' | 'int32';
 
@@ -144,7 +125,7 @@ describe('Einsum matches tfjs', () => {
       };
       const pb = build((g) => einsumNode(g, 'y', equation, NAMES.slice(0, shapes.length), dtype));
       const { tflite } = convertGraphDef(pb, 'einsum.pb');
-      expect(histogram(tflite)).toEqual(ops);
+      expect(opHistogram(tflite)).toEqual(ops);
 
       const placeholders = shapes.map((_, i) => i).filter((i) => !(constWeights && i === 1));
       const ours = (await runTflite(tflite, placeholders.map((i) => data[i]! as TypedArray))).outputs[0]!;
@@ -181,7 +162,7 @@ describe('constant folding', () => {
     const g = new GraphDefBuilder().placeholder('x', [3, 5]).constant('w', new Float32Array(7 * 5), [7, 5]);
     const pb = einsumNode(g, 'y', 'ij,kj->ki', ['x', 'w']).encode();
     // x stays put; the product is computed as w · xᵀ with adj_y: no runtime transpose at all.
-    expect(histogram(convertGraphDef(pb, 'w.pb').tflite)).toEqual(MM);
+    expect(opHistogram(convertGraphDef(pb, 'w.pb').tflite)).toEqual(MM);
   });
 });
 
@@ -194,7 +175,7 @@ describe('unknown dims', () => {
     const g = new GraphDefBuilder().placeholder('x', [-1, 5, 7]).constant('w', w, [7, 9]);
     const pb = einsumNode(g, 'y', 'bsd,de->bse', ['x', 'w']).encode();
     const { tflite, model } = convertGraphDef(pb, 'dynamic.pb');
-    expect(histogram(tflite)).toEqual({ RESHAPE: 2, BATCH_MATMUL: 1 });
+    expect(opHistogram(tflite)).toEqual({ RESHAPE: 2, BATCH_MATMUL: 1 });
     const shapes = model.main.ops.filter((op) => opTypeName(op) === 'RESHAPE').map((op) => Array.from(constValues(op.inputs[1]!.data!, 'int32') as Int32Array));
     expect(shapes).toEqual([[5, 7], [1, 5, 9]]);
     const x = randomData('float32', [1, 5, 7], random);
@@ -209,7 +190,7 @@ describe('unknown dims', () => {
     const g = new GraphDefBuilder().placeholder('x', [-1, -1, 7]).placeholder('w', [7, 9]);
     const pb = einsumNode(g, 'y', 'bsd,de->bse', ['x', 'w']).encode();
     const { tflite } = convertGraphDef(pb, 'dynamic.pb', { inputShapesByName: { x: [3, 5, 7] } });
-    expect(histogram(tflite)).toEqual({ RESHAPE: 2, BATCH_MATMUL: 1 });
+    expect(opHistogram(tflite)).toEqual({ RESHAPE: 2, BATCH_MATMUL: 1 });
     const x = randomData('float32', [3, 5, 7], random);
     const w = randomData('float32', [7, 9], random);
     const ours = (await runTflite(tflite, { x, w })).outputs[0]!;

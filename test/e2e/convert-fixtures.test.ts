@@ -19,6 +19,7 @@ import { readIdx } from '../harness/idx.js';
 import { runTflite, type TypedArray } from '../harness/litert.js';
 import { mulberry32 } from '../harness/random-inputs.js';
 import { runGraphDef } from '../harness/tfjs-graphdef.js';
+import { maxRelErr } from '../helpers/compare.js';
 import { manifestModels, MODELS_DIR, readModel } from '../helpers/fixtures.js';
 
 const EIGHT_BIT_OPS = ['QuantizedConv2D', 'QuantizedMatMul', 'QuantizedMaxPool', 'QuantizedRelu', 'QuantizedReshape', 'QuantizedAdd', 'QuantizeV2', 'Dequantize', 'Requantize', 'RequantizationRange'];
@@ -51,16 +52,6 @@ const DATA_CONSTS = ['x', 'y', 'X'];
 
 /** Upstream's output_nodes.txt names dropout_output/mul, but this graph calls it output_dropout/mul (see MANIFEST.md). */
 const OUTPUT_OVERRIDES: Record<string, string> = { 'utensor_cgen/dropout/test_quant_dropout.pb': 'output_dropout/mul' };
-
-function maxRelErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < ref.length; i++) {
-    err = Math.max(err, Math.abs(Number(ours[i]) - Number(ref[i])));
-    scale = Math.max(scale, Math.abs(Number(ref[i])));
-  }
-  return err / Math.max(scale, 1e-30);
-}
 
 function idxIn(dir: string, name: string) {
   const file = path.join(MODELS_DIR, dir, name);

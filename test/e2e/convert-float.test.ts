@@ -8,12 +8,13 @@ import { ActivationFunctionType } from '../../generated/tflite/activation-functi
 import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
 import { convertGraphDef, type ConversionOptions } from '../../src/api/convert.js';
 import { readTflite } from '../../src/import/tflite.js';
-import { opTypeName } from '../../src/ir/op.js';
 import { mulberry32 } from '../harness/random-inputs.js';
 import { runTflite } from '../harness/litert.js';
 import { runGraphDef } from '../harness/tfjs-graphdef.js';
+import { maxRelErr } from '../helpers/compare.js';
 import { readModel } from '../helpers/fixtures.js';
 import { attr, GraphDefBuilder } from '../helpers/graphdef-builder.js';
+import { opHistogram } from '../helpers/tfl-ops.js';
 
 interface Case {
   file: string;
@@ -49,27 +50,11 @@ const CASES: Case[] = [
   },
 ];
 
-function maxRelErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < ref.length; i++) {
-    err = Math.max(err, Math.abs(ours[i]! - ref[i]!));
-    scale = Math.max(scale, Math.abs(ref[i]!));
-  }
-  return err / Math.max(scale, 1e-30);
-}
-
-function histogram(tflite: Uint8Array): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const op of readTflite(tflite).main.ops) counts[opTypeName(op)] = (counts[opTypeName(op)] ?? 0) + 1;
-  return counts;
-}
-
 describe('float conversion matches tfjs on the source graph', () => {
   test.each(CASES)('$file', async ({ file, options, inputs, outputs, ops }) => {
     const pb = readModel(file);
     const { tflite } = convertGraphDef(pb, file, options);
-    expect(histogram(tflite)).toEqual(ops);
+    expect(opHistogram(tflite)).toEqual(ops);
     const random = mulberry32(42);
     const feeds = Object.entries(inputs).map(([name, shape]) => {
       const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random() * 2 - 1);
@@ -92,7 +77,7 @@ describe('float16 weights', () => {
     const float32 = convertGraphDef(pb, 'fc.pb').tflite;
     const { tflite } = convertGraphDef(pb, 'fc.pb', { quantizeToFloat16: true });
     const model = readTflite(tflite);
-    expect(histogram(tflite)).toEqual({ FULLY_CONNECTED: 3, DEQUANTIZE: 6 });
+    expect(opHistogram(tflite)).toEqual({ FULLY_CONNECTED: 3, DEQUANTIZE: 6 });
     for (const op of model.main.ops) {
       if (op.dialect === 'tfl' && op.builtin === BuiltinOperator.DEQUANTIZE) {
         expect(op.inputs[0]!.dtype).toBe('float16');
@@ -145,7 +130,7 @@ describe('reshape to a scalar', () => {
       .node('y', 'Reshape', ['x', 'shape'], { T: attr.type('float32'), Tshape: attr.type('int32') })
       .encode();
     const { tflite } = convertGraphDef(pb, 'scalar.pb');
-    expect(histogram(tflite)).toEqual({ SQUEEZE: 1 });
+    expect(opHistogram(tflite)).toEqual({ SQUEEZE: 1 });
     const ours = await runTflite(tflite, [Float32Array.of(4.25)]);
     expect(ours.outputs[0]!.shape).toEqual([]);
     expect(Array.from(ours.outputs[0]!.data as Float32Array)).toEqual([4.25]);

@@ -14,7 +14,6 @@ import { convertGraphDef } from '../../src/api/convert.js';
 import { writeTflite } from '../../src/export/tflite.js';
 import { readTflite } from '../../src/import/tflite.js';
 import { Graph, Model } from '../../src/ir/graph.js';
-import { opTypeName } from '../../src/ir/op.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { options } from '../../src/ops/op-def.js';
 import { REGISTRY } from '../../src/ops/registry.js';
@@ -24,29 +23,9 @@ import { UnsupportedError } from '../../src/util/errors.js';
 import { runTflite, type TypedArray } from '../harness/litert.js';
 import { mulberry32 } from '../harness/random-inputs.js';
 import { runGraphDef, type GraphInput, type InputDType } from '../harness/tfjs-graphdef.js';
+import { numbers, relErr } from '../helpers/compare.js';
 import { attr, GraphDefBuilder } from '../helpers/graphdef-builder.js';
-
-function histogram(tflite: Uint8Array): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const op of readTflite(tflite).main.ops) counts[opTypeName(op)] = (counts[opTypeName(op)] ?? 0) + 1;
-  return counts;
-}
-
-const numbers = (data: ArrayLike<number | bigint>) => Array.from(data, Number);
-
-/** max |ours − ref| / max |ref|, over flat data. */
-function relErr(ours: ArrayLike<number | bigint>, ref: ArrayLike<number | bigint>): number {
-  const a = numbers(ours);
-  const b = numbers(ref);
-  expect(a).toHaveLength(b.length);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return err / Math.max(scale, 1e-30);
-}
+import { opHistogram } from '../helpers/tfl-ops.js';
 
 interface Input {
   name: string;
@@ -329,7 +308,7 @@ describe.each([
     build(g);
     const pb = g.encode();
     const { tflite } = convertGraphDef(pb, 'synthetic.pb');
-    expect(histogram(tflite)).toEqual(ops);
+    expect(opHistogram(tflite)).toEqual(ops);
     const data = inputs.map((input, i) => randomInput(input.dtype, input.shape, 17 + i));
     // Inputs the outputs do not need (a Shape of a static input) are dropped from the model.
     const used = new Set(readTflite(tflite).main.inputs.map((t) => t.name));
@@ -362,7 +341,7 @@ describe('constant folding and rejections', () => {
     g.node('y', 'ResizeBilinear', ['img', 'size'], { T: f32, align_corners: attr.b(true), half_pixel_centers: attr.b(false) });
     const { model, tflite } = convertGraphDef(g.encode(), 'const.pb');
     // At most a copy of the constant into the output remains.
-    expect(histogram(tflite).RESIZE_BILINEAR).toBeUndefined();
+    expect(opHistogram(tflite).RESIZE_BILINEAR).toBeUndefined();
     for (const op of model.main.ops) for (const t of op.inputs) expect(t?.data).not.toBeNull();
     expect(model.main.outputs[0]!.shape).toEqual([1, 3, 4, 1]);
   });

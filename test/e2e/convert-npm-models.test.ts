@@ -14,9 +14,11 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { convertGraphDef } from '../../src/api/convert.js';
 import { shardReader } from '../../src/api/files.js';
 import { readTflite } from '../../src/import/tflite.js';
-import { opTypeName } from '../../src/ir/op.js';
 import { runTflite, type TypedArray } from '../harness/litert.js';
 import { mulberry32 } from '../harness/random-inputs.js';
+import { maxRelErr } from '../helpers/compare.js';
+import { opHistogram } from '../helpers/tfl-ops.js';
+import { loadTfjsGraphModel } from '../helpers/tfjs-model.js';
 
 const MODELS_DIR = path.resolve('node_modules/@vladmandic/human/models');
 
@@ -77,13 +79,7 @@ function randomInput(dtype: 'float32' | 'int32', count: number, seed: number): F
 /** tfjs-converter executing model.json from memory: topology, flattened manifest, concatenated shards. */
 async function tfjsOutputs(file: string, input: { dtype: 'float32' | 'int32'; shape: number[]; data: Float32Array | Int32Array }, outputs: string[]): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
   await tf.setBackend('cpu');
-  const json = JSON.parse(readFileSync(file, 'utf8')) as ModelJson;
-  const dir = path.dirname(file);
-  const shards = json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(path.join(dir, p))));
-  const weightData = new Uint8Array(Buffer.concat(shards)).buffer;
-  const model = await loadGraphModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g) => g.weights), weightData }),
-  );
+  const model = await loadTfjsGraphModel(file);
   const x = tf.tensor(input.data, input.shape, input.dtype);
   try {
     const ys = model.execute(x, outputs) as tf.Tensor | tf.Tensor[];
@@ -109,22 +105,6 @@ async function tfjsOutputNames(file: string): Promise<string[]> {
   return names;
 }
 
-function histogram(tflite: Uint8Array): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const op of readTflite(tflite).main.ops) counts[opTypeName(op)] = (counts[opTypeName(op)] ?? 0) + 1;
-  return counts;
-}
-
-function relErr(ours: ArrayLike<number | bigint>, ref: Float32Array): number {
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < ref.length; i++) {
-    err = Math.max(err, Math.abs(Number(ours[i]!) - ref[i]!));
-    scale = Math.max(scale, Math.abs(ref[i]!));
-  }
-  return err / Math.max(scale, 1e-30);
-}
-
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
@@ -134,7 +114,7 @@ async function checkModel(name: string, ops: Record<string, number>, outputArray
   const file = modelFile(name);
   const json = JSON.parse(readFileSync(file, 'utf8')) as ModelJson;
   const { tflite } = convertGraphDef(readFileSync(file), file, outputArrays ? { outputArrays } : {}, shardReader(file));
-  expect(histogram(tflite)).toEqual(ops);
+  expect(opHistogram(tflite)).toEqual(ops);
   const outputNames = readTflite(tflite).signatures[0]!.outputs.map((o) => o.name);
   const input = placeholder(json);
   const data = randomInput(input.dtype, input.shape.reduce((a, b) => a * b, 1), 17);
@@ -144,7 +124,7 @@ async function checkModel(name: string, ops: Record<string, number>, outputArray
   for (const out of ours.outputs) {
     const r = ref.get(out.name)!;
     expect(out.shape, out.name).toEqual(r.shape);
-    expect(relErr(out.data as ArrayLike<number | bigint>, r.data), out.name).toBeLessThanOrEqual(1e-4);
+    expect(maxRelErr(out.data as ArrayLike<number | bigint>, r.data), out.name).toBeLessThanOrEqual(1e-4);
   }
   return outputNames;
 }

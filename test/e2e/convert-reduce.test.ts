@@ -6,37 +6,16 @@
  */
 import { describe, expect, test } from 'vitest';
 import { convertGraphDef, type ConversionOptions } from '../../src/api/convert.js';
-import { readTflite } from '../../src/import/tflite.js';
 import { opTypeName } from '../../src/ir/op.js';
 import { UnsupportedError } from '../../src/util/errors.js';
 import { readIdx } from '../harness/idx.js';
 import { runTflite, type TypedArray } from '../harness/litert.js';
 import { mulberry32 } from '../harness/random-inputs.js';
 import { runGraphDef, type GraphInput, type InputDType } from '../harness/tfjs-graphdef.js';
-import { attr, GraphDefBuilder } from '../helpers/graphdef-builder.js';
+import { numbers, relErr } from '../helpers/compare.js';
 import { readModel } from '../helpers/fixtures.js';
-
-function histogram(tflite: Uint8Array): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const op of readTflite(tflite).main.ops) counts[opTypeName(op)] = (counts[opTypeName(op)] ?? 0) + 1;
-  return counts;
-}
-
-const numbers = (data: ArrayLike<number | bigint>) => Array.from(data, Number);
-
-/** max |ours − ref| / max |ref|, over flat data. */
-function relErr(ours: ArrayLike<number | bigint>, ref: ArrayLike<number | bigint>): number {
-  const a = numbers(ours);
-  const b = numbers(ref);
-  expect(a).toHaveLength(b.length);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return err / Math.max(scale, 1e-30);
-}
+import { attr, GraphDefBuilder } from '../helpers/graphdef-builder.js';
+import { opHistogram } from '../helpers/tfl-ops.js';
 
 // ---------------------------------------------------------------------------------------------
 // uTensor's per-op graphs: Const x → Max / Min / ArgMax, with TensorFlow's outputs in .idx files.
@@ -51,7 +30,7 @@ describe('uTensor per-op graphs match TensorFlow', () => {
   test.each(UTENSOR)('$dir', async ({ dir, output, op }) => {
     const base = `utensor_cgen/${dir}`;
     const { tflite } = convertGraphDef(readModel(`${base}/test_${dir}.pb`), `${dir}.pb`, { inputArrays: ['x'] });
-    expect(histogram(tflite)).toEqual({ [op]: 1 });
+    expect(opHistogram(tflite)).toEqual({ [op]: 1 });
     const x = readIdx(readModel(`${base}/x_0.idx`));
     const expected = readIdx(readModel(`${base}/output_${output}.idx`));
     const { outputs } = await runTflite(tflite, [x.data as Float32Array]);
@@ -74,7 +53,7 @@ describe('deep_mlp/simple_mnist.pb', () => {
   test('gives the same argmax indices as tfjs', async () => {
     const pb = readModel('utensor_cgen/deep_mlp/simple_mnist.pb');
     const { tflite } = convertGraphDef(pb, 'simple_mnist.pb');
-    expect(histogram(tflite)).toEqual({ FULLY_CONNECTED: 3, ARG_MAX: 1 });
+    expect(opHistogram(tflite)).toEqual({ FULLY_CONNECTED: 3, ARG_MAX: 1 });
     const random = mulberry32(1234);
     const x = Float32Array.from({ length: 10 * 784 }, () => random());
     const ours = await runTflite(tflite, [x]);
@@ -207,7 +186,7 @@ describe('synthetic graphs match tfjs', () => {
     build(g);
     const pb = g.encode();
     const { tflite } = convertGraphDef(pb, 'synthetic.pb');
-    expect(histogram(tflite)).toEqual(ops);
+    expect(opHistogram(tflite)).toEqual(ops);
     const data = randomInput(input.dtype, input.shape, 99);
     const ours = (await runTflite(tflite, [data])).outputs[0]!;
     const feed: GraphInput = { dtype: input.dtype, shape: input.shape, data: data as GraphInput['data'] };
@@ -235,7 +214,7 @@ describe('constant folding and rejections', () => {
     const pb = g.encode();
     const result = convertGraphDef(pb, 'folded.pb');
     expect(result.opsBefore).toMatchObject({ Sum: 1, Softmax: 1 });
-    expect(histogram(result.tflite)).toEqual({ ADD: 1 });
+    expect(opHistogram(result.tflite)).toEqual({ ADD: 1 });
     const x = Float32Array.from({ length: 7 }, () => random());
     const ours = (await runTflite(result.tflite, [x])).outputs[0]!;
     const [ref] = await runGraphDef(pb, { x: { dtype: 'float32', shape: [1, 7], data: x } }, ['y']);

@@ -6,35 +6,13 @@
  */
 import { describe, expect, test } from 'vitest';
 import { convertGraphDef, type ConversionOptions } from '../../src/api/convert.js';
-import { readTflite } from '../../src/import/tflite.js';
-import { opTypeName } from '../../src/ir/op.js';
 import { GraphError, UnsupportedError } from '../../src/util/errors.js';
 import { runTflite, type TypedArray } from '../harness/litert.js';
 import { mulberry32 } from '../harness/random-inputs.js';
 import { runGraphDef, type GraphInput, type InputDType } from '../harness/tfjs-graphdef.js';
+import { numbers, relErr } from '../helpers/compare.js';
 import { attr, GraphDefBuilder } from '../helpers/graphdef-builder.js';
-
-function histogram(tflite: Uint8Array): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const op of readTflite(tflite).main.ops) counts[opTypeName(op)] = (counts[opTypeName(op)] ?? 0) + 1;
-  return counts;
-}
-
-const numbers = (data: ArrayLike<number | bigint>) => Array.from(data, Number);
-
-/** max |ours − ref| / max |ref|, over flat data. */
-function relErr(ours: ArrayLike<number | bigint>, ref: ArrayLike<number | bigint>): number {
-  const a = numbers(ours);
-  const b = numbers(ref);
-  expect(a).toHaveLength(b.length);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return err / Math.max(scale, 1e-30);
-}
+import { opHistogram } from '../helpers/tfl-ops.js';
 
 function randomData(dtype: InputDType, shape: number[], seed: number): TypedArray & GraphInput['data'] {
   const random = mulberry32(seed);
@@ -188,7 +166,7 @@ describe('synthetic graphs match tfjs', () => {
     const pb = g.encode();
     const options: ConversionOptions = { outputArrays: outputs.map((o) => o.name) };
     const { tflite } = convertGraphDef(pb, 'synthetic.pb', options);
-    expect(histogram(tflite)).toEqual(ops);
+    expect(opHistogram(tflite)).toEqual(ops);
     const feeds = inputs.map((input, i) => ({ ...input, data: randomData(input.dtype, input.shape, 50 + i) }));
     const ours = (await runTflite(tflite, feeds.map((f) => f.data))).outputs;
     const ref = await runGraphDef(pb, Object.fromEntries(feeds.map((f) => [f.name, { dtype: f.dtype, shape: f.shape, data: f.data }])), outputs.map((o) => o.name));
@@ -222,7 +200,7 @@ describe('TopK variants', () => {
     g.constant('k', Int32Array.of(3), []);
     g.node('b', 'TopKV2', ['x', 'k'], { T: attr.type('float32'), sorted: attr.b(true), index_type: attr.type('int64') });
     const { tflite } = convertGraphDef(g.encode(), 'topk.pb', { outputArrays: ['a', 'a:1', 'b', 'b:1'] });
-    expect(histogram(tflite)).toEqual({ TOPK_V2: 2, CAST: 1 });
+    expect(opHistogram(tflite)).toEqual({ TOPK_V2: 2, CAST: 1 });
     const x = Float32Array.of(0.5, -1, 3, 3, 2, 0, 7, 7, 7, -2, 1, 8);
     const out = (await runTflite(tflite, [x])).outputs;
     expect(out.map((o) => o.dtype)).toEqual(['float32', 'int32', 'float32', 'int64']);
@@ -254,7 +232,7 @@ describe('constant folding and rejections', () => {
     const pb = g.encode();
     const result = convertGraphDef(pb, 'folded.pb');
     expect(result.opsBefore).toMatchObject({ Prelu: 1, AddN: 1, TopKV2: 1 });
-    expect(histogram(result.tflite)).toEqual({ ADD: 1 });
+    expect(opHistogram(result.tflite)).toEqual({ ADD: 1 });
     const x = Float32Array.from({ length: 15 }, () => random());
     const ours = (await runTflite(result.tflite, [x])).outputs[0]!;
     const [ref] = await runGraphDef(pb, { x: { dtype: 'float32', shape: [3, 5], data: x } }, ['y']);

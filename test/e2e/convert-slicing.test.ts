@@ -11,14 +11,15 @@ import { StridedSliceOptionsT } from '../../generated/tflite/strided-slice-optio
 import { BuiltinOptions } from '../../generated/tflite/builtin-options.js';
 import { convertGraphDef } from '../../src/api/convert.js';
 import { writeTflite } from '../../src/export/tflite.js';
-import { readTflite } from '../../src/import/tflite.js';
 import { opTypeName } from '../../src/ir/op.js';
 import { bytesOf, constValues, Tensor } from '../../src/ir/tensor.js';
 import { options } from '../../src/ops/op-def.js';
 import { REGISTRY } from '../../src/ops/registry.js';
 import { mulberry32, runTflite, type TypedArray } from '../harness/litert.js';
 import { runGraphDef, type GraphInput, type InputDType } from '../harness/tfjs-graphdef.js';
+import { maxRelErr } from '../helpers/compare.js';
 import { attr, GraphDefBuilder } from '../helpers/graphdef-builder.js';
+import { opHistogram } from '../helpers/tfl-ops.js';
 
 type Dtype = 'float32' | 'int32' | 'int64' | 'bool';
 
@@ -43,12 +44,6 @@ interface Case {
   reference?: (g: GraphDefBuilder) => void;
 }
 
-function histogram(tflite: Uint8Array): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const op of readTflite(tflite).main.ops) counts[opTypeName(op)] = (counts[opTypeName(op)] ?? 0) + 1;
-  return counts;
-}
-
 function feed(input: Input, random: () => number): TypedArray {
   const n = input.shape.reduce((a, b) => a * b, 1);
   const int = () => (input.below === undefined ? Math.floor(random() * 100) - 50 : Math.floor(random() * input.below));
@@ -64,16 +59,6 @@ function feed(input: Input, random: () => number): TypedArray {
   }
 }
 
-function maxRelErr(ours: readonly number[], ref: readonly number[]): number {
-  let err = 0;
-  let scale = 0;
-  ref.forEach((r, i) => {
-    err = Math.max(err, Math.abs(ours[i]! - r));
-    scale = Math.max(scale, Math.abs(r));
-  });
-  return err / Math.max(scale, 1e-30);
-}
-
 /** Converts, checks the op histogram, runs both sides, compares. Returns the worst float error. */
 async function check(c: Case): Promise<number> {
   const g = new GraphDefBuilder();
@@ -81,7 +66,7 @@ async function check(c: Case): Promise<number> {
   c.build(g);
   const pb = g.encode();
   const { tflite } = convertGraphDef(pb, `${c.name}.pb`, { outputArrays: c.outputs });
-  expect(histogram(tflite)).toEqual(c.ops);
+  expect(opHistogram(tflite)).toEqual(c.ops);
   const random = mulberry32(7);
   const data = Object.fromEntries(Object.entries(c.inputs).map(([name, input]) => [name, feed(input, random)]));
   const ours = await runTflite(tflite, data);

@@ -11,6 +11,7 @@ import type { Value } from '../../src/kernels/value.js';
 import { REGISTRY } from '../../src/ops/registry.js';
 import { mulberry32 } from '../harness/random-inputs.js';
 import { loadGraphDef } from '../harness/tfjs-graphdef.js';
+import { maxRelErr } from '../helpers/compare.js';
 import { readModel } from '../helpers/fixtures.js';
 
 const CASES: { file: string; inputs: Record<string, number[]>; extra?: Record<string, number[]> }[] = [
@@ -21,16 +22,6 @@ const CASES: { file: string; inputs: Record<string, number[]>; extra?: Record<st
   { file: 'utensor_cgen/deep_cnn/cifar10_cnn.pb', inputs: { Placeholder: [1, 32, 32, 3] } },
   { file: 'utensor_cgen/deep_mlp/simple_mnist.pb', inputs: { x: [10, 784] } },
 ];
-
-function relErr(ours: ArrayLike<number | bigint>, ref: ArrayLike<number | bigint>): number {
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < ref.length; i++) {
-    err = Math.max(err, Math.abs(Number(ours[i]) - Number(ref[i])));
-    scale = Math.max(scale, Math.abs(Number(ref[i])));
-  }
-  return err / Math.max(scale, 1e-30);
-}
 
 describe('float executor matches tfjs, outputs and intermediates', () => {
   test.each(CASES)('$file', async ({ file, inputs, extra }) => {
@@ -60,7 +51,7 @@ describe('float executor matches tfjs, outputs and intermediates', () => {
         const ours = seen.get(t)!;
         const ref = refs[i]!;
         expect(ours.data.length, t.name).toBe(ref.data.length);
-        expect(relErr(ours.data as ArrayLike<number>, ref.data), t.name).toBeLessThanOrEqual(1e-5);
+        expect(maxRelErr(ours.data as ArrayLike<number>, ref.data), t.name).toBeLessThanOrEqual(1e-5);
       });
     } finally {
       runner.dispose();

@@ -14,34 +14,17 @@ import { TFLiteConverter } from '../../src/api/converter.js';
 import { convertGraphDef } from '../../src/api/convert.js';
 import { main } from '../../src/cli/main.js';
 import { Executor } from '../../src/exec/executor.js';
-import { readTflite } from '../../src/import/tflite.js';
 import { opTypeName, type TflOp } from '../../src/ir/op.js';
 import type { Value } from '../../src/kernels/value.js';
 import { REGISTRY } from '../../src/ops/registry.js';
-import { mulberry32, runTflite } from '../harness/litert.js';
+import { runTflite } from '../harness/litert.js';
+import { randomFloats } from '../harness/random-inputs.js';
+import { sqnr } from '../helpers/compare.js';
 import { modelPath } from '../helpers/fixtures.js';
 import { attr, GraphDefBuilder } from '../helpers/graphdef-builder.js';
+import { tflOps } from '../helpers/tfl-ops.js';
 
 const T = { T: attr.type('float32') };
-
-function rand(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const random = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * random());
-}
-
-function tflOps(tflite: Uint8Array): TflOp[] {
-  return readTflite(tflite).main.ops.filter((op): op is TflOp => op.dialect === 'tfl');
-}
-
-function sqnr(ref: ArrayLike<number>, got: ArrayLike<number>): number {
-  let signal = 0;
-  let noise = 0;
-  for (let i = 0; i < ref.length; i++) {
-    signal += ref[i]! ** 2;
-    noise += (ref[i]! - got[i]!) ** 2;
-  }
-  return 10 * Math.log10(signal / noise);
-}
 
 /**
  * Converts float and dynamic-range and runs both in LiteRT.js on `inputs` (≥ 30 dB apart), and
@@ -53,18 +36,18 @@ async function quantizeAndRun(pb: Uint8Array, inputs: (Float32Array | Int32Array
   const dynamic = convertGraphDef(pb, 'g.pb', { quantize: 'dynamic' });
   const [ref, got] = [await runTflite(float, inputs), await runTflite(dynamic.tflite, inputs)];
   const lite = got.outputs[0]!.data as Float32Array;
-  expect(sqnr(ref.outputs[0]!.data as Float32Array, lite)).toBeGreaterThanOrEqual(30);
+  expect(sqnr([ref.outputs[0]!.data as Float32Array], [lite])).toBeGreaterThanOrEqual(30);
   const feeds = dynamic.model.main.inputs.map((t, i): Value => ({ dtype: t.dtype!, shape: t.shape!, data: inputs[i]! }));
   const [ours] = new Executor(dynamic.model, REGISTRY).run(feeds);
-  expect(sqnr(lite, ours!.data as Float32Array)).toBeGreaterThanOrEqual(30);
+  expect(sqnr([lite], [ours!.data as Float32Array])).toBeGreaterThanOrEqual(30);
   return tflOps(dynamic.tflite);
 }
 
 describe('which ops read int8 weights, and how', () => {
   test('MatMul: FULLY_CONNECTED v12, per-channel weights on axis 0, asymmetric input quantization', async () => {
-    const g = new GraphDefBuilder().placeholder('x', [2, 64]).constant('w', rand(64 * 48, 1), [64, 48]);
+    const g = new GraphDefBuilder().placeholder('x', [2, 64]).constant('w', randomFloats(64 * 48, 1), [64, 48]);
     g.node('y', 'MatMul', ['x', 'w'], T);
-    const [fc] = await quantizeAndRun(g.encode(), [rand(128, 2)]);
+    const [fc] = await quantizeAndRun(g.encode(), [randomFloats(128, 2)]);
     expect(opTypeName(fc!)).toBe('FULLY_CONNECTED');
     expect(fc!.version).toBe(12);
     expect((fc!.options!.value as FullyConnectedOptionsT).asymmetricQuantizeInputs).toBe(true);
@@ -76,7 +59,7 @@ describe('which ops read int8 weights, and how', () => {
 
   test('the threshold: 1024 elements are quantized, 1023 stay float (and so does the op version)', () => {
     for (const [rows, cols, int8] of [[32, 32, true], [31, 33, false]] as const) {
-      const g = new GraphDefBuilder().placeholder('x', [1, rows]).constant('w', rand(rows * cols, 3), [rows, cols]);
+      const g = new GraphDefBuilder().placeholder('x', [1, rows]).constant('w', randomFloats(rows * cols, 3), [rows, cols]);
       g.node('y', 'MatMul', ['x', 'w'], T);
       const [fc] = tflOps(convertGraphDef(g.encode(), 'g.pb', { quantize: 'dynamic' }).tflite);
       expect(fc!.inputs[1]!.dtype).toBe(int8 ? 'int8' : 'float32');
@@ -85,9 +68,9 @@ describe('which ops read int8 weights, and how', () => {
   });
 
   test('BatchMatMulV2 with a constant right operand: BATCH_MATMUL v4, per-tensor int8', async () => {
-    const g = new GraphDefBuilder().placeholder('x', [2, 3, 64]).constant('w', rand(64 * 32, 4), [64, 32]);
+    const g = new GraphDefBuilder().placeholder('x', [2, 3, 64]).constant('w', randomFloats(64 * 32, 4), [64, 32]);
     g.node('y', 'BatchMatMulV2', ['x', 'w'], T);
-    const [bmm] = await quantizeAndRun(g.encode(), [rand(2 * 3 * 64, 5)]);
+    const [bmm] = await quantizeAndRun(g.encode(), [randomFloats(2 * 3 * 64, 5)]);
     expect(opTypeName(bmm!)).toBe('BATCH_MATMUL');
     expect(bmm!.version).toBe(4);
     expect((bmm!.options!.value as BatchMatMulOptionsT).asymmetricQuantizeInputs).toBe(true);
@@ -96,9 +79,9 @@ describe('which ops read int8 weights, and how', () => {
   });
 
   test('DepthwiseConv2dNative: DEPTHWISE_CONV_2D v6, per-channel on axis 3; the bias stays float', async () => {
-    const g = new GraphDefBuilder().placeholder('x', [1, 8, 8, 128]).constant('w', rand(3 * 3 * 128, 6), [3, 3, 128, 1]);
+    const g = new GraphDefBuilder().placeholder('x', [1, 8, 8, 128]).constant('w', randomFloats(3 * 3 * 128, 6), [3, 3, 128, 1]);
     g.node('y', 'DepthwiseConv2dNative', ['x', 'w'], { ...T, strides: attr.ints([1, 1, 1, 1]), padding: attr.s('SAME') });
-    const [dw] = await quantizeAndRun(g.encode(), [rand(8 * 8 * 128, 7)]);
+    const [dw] = await quantizeAndRun(g.encode(), [randomFloats(8 * 8 * 128, 7)]);
     expect(opTypeName(dw!)).toBe('DEPTHWISE_CONV_2D');
     expect(dw!.version).toBe(6);
     expect(dw!.inputs[1]!.quant).toMatchObject({ axis: 3 });
@@ -107,10 +90,10 @@ describe('which ops read int8 weights, and how', () => {
   });
 
   test('Conv2DBackpropInput: weight-only, int8 per channel behind a DEQUANTIZE (v5); TRANSPOSE_CONV stays float', async () => {
-    const g = new GraphDefBuilder().placeholder('x', [1, 5, 5, 32]).constant('w', rand(3 * 3 * 16 * 32, 8), [3, 3, 16, 32]);
+    const g = new GraphDefBuilder().placeholder('x', [1, 5, 5, 32]).constant('w', randomFloats(3 * 3 * 16 * 32, 8), [3, 3, 16, 32]);
     g.constant('sizes', Int32Array.of(1, 10, 10, 16), [4]);
     g.node('y', 'Conv2DBackpropInput', ['sizes', 'w', 'x'], { ...T, strides: attr.ints([1, 2, 2, 1]), padding: attr.s('SAME') });
-    const ops = await quantizeAndRun(g.encode(), [rand(5 * 5 * 32, 9)]);
+    const ops = await quantizeAndRun(g.encode(), [randomFloats(5 * 5 * 32, 9)]);
     expect(ops.map(opTypeName)).toEqual(['DEQUANTIZE', 'TRANSPOSE_CONV']);
     const [dq, tconv] = ops as [TflOp, TflOp];
     expect(dq.version).toBe(5);
@@ -122,7 +105,7 @@ describe('which ops read int8 weights, and how', () => {
   });
 
   test('GatherV2 of a constant table: weight-only, per-tensor int8 behind a DEQUANTIZE (v2)', async () => {
-    const g = new GraphDefBuilder().placeholder('ids', [6], 'int32').constant('table', rand(300 * 8, 10), [300, 8]);
+    const g = new GraphDefBuilder().placeholder('ids', [6], 'int32').constant('table', randomFloats(300 * 8, 10), [300, 8]);
     g.constant('axis', Int32Array.of(0), []);
     g.node('y', 'GatherV2', ['table', 'ids', 'axis'], { Tparams: attr.type('float32'), Tindices: attr.type('int32'), Taxis: attr.type('int32') });
     const ops = await quantizeAndRun(g.encode(), [Int32Array.of(0, 299, 7, 7, 150, 42)]);

@@ -25,6 +25,7 @@ import { Executor } from '../../src/exec/executor.js';
 import { REGISTRY } from '../../src/ops/registry.js';
 import { runTflite } from '../harness/litert.js';
 import { mulberry32 } from '../harness/random-inputs.js';
+import { sqnr } from '../helpers/compare.js';
 import { modelPath } from '../helpers/fixtures.js';
 
 interface Case {
@@ -145,19 +146,6 @@ function floats(t: FileTensor): Float32Array {
 
 // ---------------------------------------------------------------------------------------------
 // Numbers
-
-/** Signal-to-quantization-noise ratio in dB, over all outputs of all runs. */
-function sqnr(ref: Float32Array[], got: Float32Array[]): number {
-  let signal = 0;
-  let noise = 0;
-  ref.forEach((r, k) => {
-    for (let i = 0; i < r.length; i++) {
-      signal += r[i]! ** 2;
-      noise += (r[i]! - got[k]![i]!) ** 2;
-    }
-  });
-  return 10 * Math.log10(signal / noise);
-}
 
 function randomInputs(shape: number[], seed: number): Float32Array {
   const random = mulberry32(seed);

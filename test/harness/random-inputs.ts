@@ -14,6 +14,12 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+/** `length` floats uniform in [lo, hi), from mulberry32(seed). */
+export function randomFloats(length: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const random = mulberry32(seed);
+  return Float32Array.from({ length }, () => lo + random() * (hi - lo));
+}
+
 /** Inclusive integer ranges used by randomInputsFor (float32 is uniform in [-1, 1)). */
 export const RANDOM_INT_RANGES: Readonly<Record<Exclude<TfliteDType, 'float32'>, readonly [number, number]>> = {
   int8: [-128, 127],

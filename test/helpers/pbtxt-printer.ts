@@ -1,25 +1,13 @@
 /**
- * A generic protobuf TextFormat printer for tests, and the seeded randomness the pbtxt tests use
- * with it. Without a PRNG it prints the way TF's C++ TextFormat does: fields in number order,
+ * A generic protobuf TextFormat printer for tests, and the random text mutations the pbtxt tests
+ * use with it. Without a PRNG it prints the way TF's C++ TextFormat does: fields in number order,
  * `name: value` / `name {`, bytes escaped in octal. With a PRNG it picks among all the
  * alternative spellings the parser accepts, to exercise them on real graphs.
  */
 import protobuf from 'protobufjs';
 
-/** A source of uniform numbers in [0, 1). */
+/** A source of uniform numbers in [0, 1), e.g. mulberry32(seed) from test/harness/random-inputs.ts. */
 export type Rng = () => number;
-
-/** Small seeded PRNG, so a failing random case can be replayed from its seed. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Dict = Record<string, unknown>;
 

@@ -11,31 +11,16 @@ import { ActivationHistogram, entropyRange, HISTOGRAM_BINS, mseRange, percentile
 import { RangeCollector, type CalibrationMethod } from '../../src/calibrate/ranges.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { UsageError } from '../../src/util/errors.js';
-
-/** A seeded generator (mulberry32), so every run sees the same samples. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32, randomFloats } from '../harness/random-inputs.js';
+import { int8Mse } from '../helpers/compare.js';
 
 function gaussian(n: number, seed: number): Float32Array {
-  const r = random(seed);
+  const r = mulberry32(seed);
   return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()));
 }
 
-function uniform(n: number, seed: number, low = -1, high = 1): Float32Array {
-  const r = random(seed);
-  return Float32Array.from({ length: n }, () => low + (high - low) * r());
-}
-
 function laplace(n: number, seed: number): Float32Array {
-  const r = random(seed);
+  const r = mulberry32(seed);
   return Float32Array.from({ length: n }, () => {
     const u = r() - 0.5;
     return -Math.sign(u) * Math.log(1 - 2 * Math.abs(u));
@@ -61,23 +46,8 @@ function histogramOf(...batches: Float32Array[]): ActivationHistogram {
   return h;
 }
 
-/** Mean squared error of TFLite's asymmetric int8 quantize-dequantize of `data` over `range`. */
-function int8Mse(data: Float32Array, range: ClipRange): number {
-  const min = Math.min(range.min, 0);
-  const max = Math.max(range.max, 0);
-  const scale = (max - min) / 255;
-  const zeroPoint = Math.min(127, Math.max(-128, Math.round(-128 - min / scale)));
-  let sum = 0;
-  for (const x of data) {
-    const q = Math.min(127, Math.max(-128, Math.round(x / scale) + zeroPoint));
-    const d = x - (q - zeroPoint) * scale;
-    sum += d * d;
-  }
-  return sum / data.length;
-}
-
 describe('percentile', () => {
-  const data = uniform(200_000, 1);
+  const data = randomFloats(200_000, 1);
   const h = histogramOf(data);
 
   test('percentile 99 of U(-1, 1) keeps about ±0.99 (0.5% cut from each tail)', () => {
@@ -105,7 +75,7 @@ describe('percentile', () => {
     expect(range.min).toBe(0);
     // 0.5% of all values above: the 99.5% quantile of a standard normal is 2.576.
     expect(range.max).toBeCloseTo(2.576, 1);
-    const shifted = uniform(100_000, 3, -1, 3);
+    const shifted = randomFloats(100_000, 3, -1, 3);
     const r = percentileRange(histogramOf(shifted), 99);
     expect(r.min).toBeCloseTo(-0.98, 1);
     expect(r.max).toBeCloseTo(2.98, 1);
@@ -157,7 +127,7 @@ describe('entropy and mse against outliers', () => {
   });
 
   test('uniform data is not clipped by entropy, and barely by mse', () => {
-    const u = histogramOf(uniform(200_000, 6));
+    const u = histogramOf(randomFloats(200_000, 6));
     expect(entropyRange(u).max).toBeGreaterThan(0.99);
     expect(entropyRange(u).min).toBeLessThan(-0.99);
     // Clipping δ from each end saves rounding error ∝ T and costs ∝ δ³: the optimum is δ ≈ 0.003.
@@ -205,7 +175,7 @@ describe('histograms across batches', () => {
   test('a tensor of zeros only calibrates to [0, 0]; zeros first and values later still count', () => {
     const zeros = histogramOf(new Float32Array(10));
     for (const range of [entropyRange(zeros), mseRange(zeros), percentileRange(zeros, 99)]) expect(range).toEqual({ min: 0, max: 0 });
-    const h = histogramOf(new Float32Array(100), uniform(1000, 13, 0.5, 1));
+    const h = histogramOf(new Float32Array(100), randomFloats(1000, 13, 0.5, 1));
     expect(h.total).toBe(1100);
     expect(percentileRange(h, 100)).toEqual({ min: 0, max: h.max });
   });
@@ -216,7 +186,7 @@ describe('the collector', () => {
 
   function collect(method: CalibrationMethod, samples: number): { bytes: number; collector: RangeCollector } {
     const collector = new RangeCollector(new Set([tensor]), { method });
-    const r = random(14);
+    const r = mulberry32(14);
     for (let s = 0; s < samples; s++) {
       // The spread grows with the sample index, so the histogram keeps re-binning.
       const data = Float32Array.from({ length: 256 }, () => (r() - 0.5) * (1 + s));

@@ -8,19 +8,8 @@ import { describe, expect, test } from 'vitest';
 import { writeTflite } from '../../src/export/tflite.js';
 import { importModel } from '../../src/import/index.js';
 import { ConverterError } from '../../src/util/errors.js';
+import { mulberry32 } from '../harness/random-inputs.js';
 import { readModel } from '../helpers/fixtures.js';
-
-/** mulberry32: small, fast, good enough to spread mutations; seeded so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const INTERESTING = [0, 1, 0x7f, 0x80, 0xff, 0x7fffffff, 0x80000000, 0xffffffff, 0x10000, 0xfffffff0];
 
@@ -89,7 +78,7 @@ const CASES = [
 describe('fuzzed models import or fail with a typed error', () => {
   test.each(CASES)('$file × $count', ({ file, name, count }) => {
     const source = readModel(file);
-    const random = prng(count * 7919 + source.length);
+    const random = mulberry32(count * 7919 + source.length); // seeded, so failures reproduce
     const outcomes = { ok: 0, rejected: 0 };
     const started = Date.now();
     for (let i = 0; i < count; i++) outcomes[tryImport(mutate(source, random), name)]++;

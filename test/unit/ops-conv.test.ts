@@ -23,10 +23,11 @@ import { TransposeConvOptionsT } from '../../generated/tflite/transpose-conv-opt
 import type { DType } from '../../src/ir/dtype.js';
 import type { TflOp } from '../../src/ir/op.js';
 import { bytesOf, Tensor, type Shape } from '../../src/ir/tensor.js';
-import { makeValue, type Value } from '../../src/kernels/value.js';
+import type { Value } from '../../src/kernels/value.js';
 import { options } from '../../src/ops/op-def.js';
 import { REGISTRY } from '../../src/ops/registry.js';
-import { mulberry32 } from '../harness/random-inputs.js';
+import { evaluateChecked, makeOp } from '../helpers/tfl-ops.js';
+import { closeWithin, fromTf, randomValue, toTf } from '../helpers/tfjs-values.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -43,48 +44,13 @@ function input(v: Value | null, withData = false): Tensor | null {
   return t;
 }
 
-function makeOp(builtin: BuiltinOperator, inputs: (Tensor | null)[], opts: TflOp['options']): TflOp {
-  return { dialect: 'tfl', name: 'op', builtin, customCode: null, version: 1, inputs, outputs: [new Tensor('out', null, null)], options: opts, options2: null, customOptions: null, intermediates: [] };
-}
-
 /** Evaluates the op and checks that shape inference on the same op agrees with the kernel. */
 function run(builtin: BuiltinOperator, values: (Value | null)[], opts: TflOp['options'], constIdx: number[] = []): Value {
-  const op = makeOp(builtin, values.map((v, i) => input(v, constIdx.includes(i))), opts);
-  const def = REGISTRY.def(builtin)!;
-  const [out] = def.evaluate!(op, values);
-  const [inferred] = def.infer(op);
-  expect(out!.shape).toEqual(inferred!.shape);
-  expect(out!.dtype).toBe(inferred!.dtype);
-  return out!;
-}
-
-function randomValue(dtype: DType, shape: number[], seed: number, lo = -1, hi = 1): Value {
-  const random = mulberry32(seed);
-  const v = makeValue(dtype, shape);
-  for (let i = 0; i < v.data.length; i++) {
-    const x = lo + random() * (hi - lo);
-    if (v.data instanceof BigInt64Array) v.data[i] = BigInt(Math.floor(x));
-    else (v.data as Float32Array)[i] = dtype === 'float32' ? x : dtype === 'bool' ? +(x > 0) : Math.floor(x);
-  }
-  return v;
+  return evaluateChecked(makeOp(builtin, values.map((v, i) => input(v, constIdx.includes(i))), opts), values);
 }
 
 const ints = (values: number[], shape = [values.length]): Value => ({ dtype: 'int32', shape, data: Int32Array.from(values) });
-const toTf = (v: Value) => (v.dtype === 'float32' ? tf.tensor(v.data as Float32Array, v.shape) : tf.tensor(Array.from(v.data as ArrayLike<number | bigint>, Number), v.shape, 'int32'));
-const fromTf = (t: tf.Tensor): Value => ({ dtype: 'float32', shape: t.shape, data: t.dataSync() as Float32Array });
-
-function expectClose(ours: Value, ref: tf.Tensor, tol = 1e-5): void {
-  expect(ours.shape).toEqual(ref.shape);
-  const want = ref.dataSync();
-  const got = Array.from(ours.data as ArrayLike<number | bigint>, Number);
-  let scale = 0;
-  let err = 0;
-  for (let i = 0; i < want.length; i++) {
-    scale = Math.max(scale, Math.abs(want[i]!));
-    err = Math.max(err, Math.abs(got[i]! - want[i]!));
-  }
-  expect(err).toBeLessThanOrEqual(tol * Math.max(scale, 1));
-}
+const expectClose = closeWithin(1e-5);
 
 /** An HWIO / HWCM filter with zeros between taps: dilation spelled out. */
 function dilate(f: tf.Tensor4D, dh: number, dw: number): tf.Tensor4D {

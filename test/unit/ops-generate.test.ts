@@ -20,11 +20,12 @@ import { TensorType } from '../../generated/tflite/tensor-type.js';
 import type { DType } from '../../src/ir/dtype.js';
 import type { TflOp } from '../../src/ir/op.js';
 import { bytesOf, Tensor, type Shape } from '../../src/ir/tensor.js';
-import { fromNumbers, makeValue, type Value } from '../../src/kernels/value.js';
+import { fromNumbers, type Value } from '../../src/kernels/value.js';
 import { options } from '../../src/ops/op-def.js';
 import { REGISTRY } from '../../src/ops/registry.js';
 import { tfliteTypeOf } from '../../src/ops/tflite-schema.js';
-import { mulberry32 } from '../harness/random-inputs.js';
+import { evaluateChecked, makeOp } from '../helpers/tfl-ops.js';
+import { closeWithin, randomValue, toTf } from '../helpers/tfjs-values.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -42,69 +43,18 @@ function tensorOf(v: Value | { dtype: DType; shape: Shape }, constant: boolean):
   return t;
 }
 
-function makeOp(builtin: BuiltinOperator, inputs: (Tensor | null)[], opts: TflOp['options'] = null): TflOp {
-  return {
-    dialect: 'tfl',
-    name: 'op',
-    builtin,
-    customCode: null,
-    version: 1,
-    inputs,
-    outputs: [new Tensor('out', null, null)],
-    options: opts,
-    options2: null,
-    customOptions: null,
-    intermediates: [],
-  };
-}
-
 /**
  * Evaluates `builtin` on `values`; inputs at `constants` are constant tensors for inference. The
  * kernel's output must agree with shape inference on the same op.
  */
 function run(builtin: BuiltinOperator, values: Value[], opts: TflOp['options'] = null, constants: number[] = []): Value {
-  const op = makeOp(builtin, values.map((v, i) => tensorOf(v, constants.includes(i))), opts);
-  const def = REGISTRY.def(builtin)!;
-  const [out] = def.evaluate!(op, values);
-  const [inferred] = def.infer(op);
-  expect(out!.shape).toEqual(inferred!.shape);
-  expect(out!.dtype).toBe(inferred!.dtype);
-  return out!;
+  return evaluateChecked(makeOp(builtin, values.map((v, i) => tensorOf(v, constants.includes(i))), opts), values);
 }
 
 const int32 = (values: number[], shape = [values.length]): Value => fromNumbers('int32', shape, values);
 const scalar = (dtype: DType, value: number): Value => fromNumbers(dtype, [], [value]);
 
-function randomValue(dtype: DType, shape: number[], seed: number, lo = -1, hi = 1): Value {
-  const random = mulberry32(seed);
-  const v = makeValue(dtype, shape);
-  for (let i = 0; i < v.data.length; i++) {
-    const x = lo + random() * (hi - lo);
-    if (v.data instanceof BigInt64Array) v.data[i] = BigInt(Math.floor(x));
-    else (v.data as Float32Array)[i] = dtype === 'float32' ? x : dtype === 'bool' ? +(x > 0) : Math.floor(x);
-  }
-  return v;
-}
-
-function toTf(v: Value): tf.Tensor {
-  if (v.dtype === 'bool') return tf.tensor(Array.from(v.data as Uint8Array, (b) => b !== 0), v.shape, 'bool');
-  if (v.dtype === 'float32') return tf.tensor(v.data as Float32Array, v.shape, 'float32');
-  return tf.tensor(Array.from(v.data as ArrayLike<number | bigint>, Number), v.shape, 'int32');
-}
-
-function expectClose(ours: Value, ref: tf.Tensor, tol = 0): void {
-  expect(ours.shape).toEqual(ref.shape);
-  const want = ref.dataSync();
-  const got = Array.from(ours.data as ArrayLike<number | bigint>, Number);
-  expect(got).toHaveLength(want.length);
-  let scale = 0;
-  let err = 0;
-  for (let i = 0; i < want.length; i++) {
-    scale = Math.max(scale, Math.abs(want[i]!));
-    err = Math.max(err, Math.abs(got[i]! - want[i]!));
-  }
-  expect(err).toBeLessThanOrEqual(tol * Math.max(scale, 1));
-}
+const expectClose = closeWithin(0);
 
 const numbers = (v: Value) => Array.from(v.data as ArrayLike<number | bigint>, Number);
 

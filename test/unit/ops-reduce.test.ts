@@ -22,7 +22,8 @@ import { bytesOf, Tensor, type Shape } from '../../src/ir/tensor.js';
 import { makeValue, type Value } from '../../src/kernels/value.js';
 import { options } from '../../src/ops/op-def.js';
 import { REGISTRY } from '../../src/ops/registry.js';
-import { mulberry32 } from '../harness/random-inputs.js';
+import { evaluateChecked, makeOp } from '../helpers/tfl-ops.js';
+import { closeWithin, randomValue, toTf } from '../helpers/tfjs-values.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -37,64 +38,9 @@ function tensor(dtype: DType, shape: Shape, values?: ArrayLike<number>): Tensor 
   return t;
 }
 
-function makeOp(builtin: BuiltinOperator, inputs: (Tensor | null)[], opts: TflOp['options']): TflOp {
-  return {
-    dialect: 'tfl',
-    name: 'op',
-    builtin,
-    customCode: null,
-    version: 1,
-    inputs,
-    outputs: [new Tensor('out', null, null)],
-    options: opts,
-    options2: null,
-    customOptions: null,
-    intermediates: [],
-  };
-}
-
-function evaluate(op: TflOp, values: (Value | null)[]): Value {
-  const def = REGISTRY.def(op.builtin)!;
-  const [out] = def.evaluate!(op, values);
-  // The kernel's output must agree with shape inference on the same op.
-  const [inferred] = def.infer(op);
-  expect(out!.shape).toEqual(inferred!.shape);
-  expect(out!.dtype).toBe(inferred!.dtype);
-  return out!;
-}
-
 const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-function randomValue(dtype: DType, shape: number[], seed: number, lo = -1, hi = 1): Value {
-  const random = mulberry32(seed);
-  const v = makeValue(dtype, shape);
-  for (let i = 0; i < v.data.length; i++) {
-    const x = lo + random() * (hi - lo);
-    if (v.data instanceof BigInt64Array) v.data[i] = BigInt(Math.floor(x));
-    else (v.data as Float32Array)[i] = dtype === 'float32' ? x : dtype === 'bool' ? +(x > 0) : Math.floor(x);
-  }
-  return v;
-}
-
-function toTf(v: Value): tf.Tensor {
-  if (v.dtype === 'bool') return tf.tensor(Array.from(v.data as Uint8Array, (b) => b !== 0), v.shape, 'bool');
-  if (v.dtype === 'float32') return tf.tensor(v.data as Float32Array, v.shape, 'float32');
-  return tf.tensor(Array.from(v.data as ArrayLike<number | bigint>, Number), v.shape, 'int32');
-}
-
-function expectClose(ours: Value, ref: tf.Tensor, tol = 1e-5): void {
-  expect(ours.shape).toEqual(ref.shape);
-  const want = ref.dataSync();
-  const got = Array.from(ours.data as ArrayLike<number | bigint>, Number);
-  expect(got).toHaveLength(want.length);
-  let scale = 0;
-  let err = 0;
-  for (let i = 0; i < want.length; i++) {
-    scale = Math.max(scale, Math.abs(want[i]!));
-    err = Math.max(err, Math.abs(got[i]! - want[i]!));
-  }
-  expect(err).toBeLessThanOrEqual(tol * Math.max(scale, 1));
-}
+const expectClose = closeWithin(1e-5);
 
 // ---------------------------------------------------------------------------------------------
 // Reductions.
@@ -118,7 +64,7 @@ function reduceOp(name: Reducer, x: Value, axes: number[], keepDims: boolean, ax
 
 function runReduce(name: Reducer, x: Value, axes: number[], keepDims: boolean): Value {
   const axisValue: Value = { dtype: 'int32', shape: [axes.length], data: Int32Array.from(axes) };
-  return evaluate(reduceOp(name, x, axes, keepDims), [x, axisValue]);
+  return evaluateChecked(reduceOp(name, x, axes, keepDims), [x, axisValue]);
 }
 
 /** Axis lists, with the distinct positive axes tfjs is given (tfjs rejects repeated axes). */
@@ -235,7 +181,7 @@ describe('ARG_MAX / ARG_MIN match tfjs', () => {
     // int32 data from a small range has many ties: both sides must pick the first index.
     const x = dtype === 'float32' ? randomValue('float32', SHAPE, 17) : randomValue('int32', SHAPE, 17, 0, 3);
     const axisValue: Value = { dtype: 'int32', shape: [1], data: Int32Array.of(axis) };
-    const ours = evaluate(argOp(isMax, x, axis, TensorType.INT32), [x, axisValue]);
+    const ours = evaluateChecked(argOp(isMax, x, axis, TensorType.INT32), [x, axisValue]);
     expect(ours.dtype).toBe('int32');
     expectClose(ours, isMax ? tf.argMax(toTf(x), axis) : tf.argMin(toTf(x), axis), 0);
   });
@@ -243,17 +189,17 @@ describe('ARG_MAX / ARG_MIN match tfjs', () => {
   test('int64 output and int64 axis; ties keep the first index', () => {
     const x: Value = { dtype: 'float32', shape: [2, 4], data: Float32Array.of(1, 3, 3, 0, 5, 5, 5, 5) };
     const axisValue: Value = { dtype: 'int64', shape: [1], data: BigInt64Array.of(-1n) };
-    const max = evaluate(argOp(true, x, -1, TensorType.INT64, 'int64'), [x, axisValue]);
+    const max = evaluateChecked(argOp(true, x, -1, TensorType.INT64, 'int64'), [x, axisValue]);
     expect(max.dtype).toBe('int64');
     expect(Array.from(max.data as BigInt64Array)).toEqual([1n, 0n]);
-    const min = evaluate(argOp(false, x, -1, TensorType.INT64, 'int64'), [x, axisValue]);
+    const min = evaluateChecked(argOp(false, x, -1, TensorType.INT64, 'int64'), [x, axisValue]);
     expect(Array.from(min.data as BigInt64Array)).toEqual([3n, 0n]);
   });
 
   test('bool input', () => {
     const x: Value = { dtype: 'bool', shape: [3], data: Uint8Array.of(0, 1, 1) };
     const axisValue: Value = { dtype: 'int32', shape: [1], data: Int32Array.of(0) };
-    expect(Array.from(evaluate(argOp(true, x, 0, TensorType.INT32), [x, axisValue]).data)).toEqual([1]);
+    expect(Array.from(evaluateChecked(argOp(true, x, 0, TensorType.INT32), [x, axisValue]).data)).toEqual([1]);
   });
 });
 
@@ -266,14 +212,14 @@ describe('SOFTMAX / LOG_SOFTMAX / L2_NORMALIZATION match tfjs', () => {
     const x = randomValue('float32', shape, 23, -4, 4);
     for (const beta of [1, 0.5, 2.5]) {
       const op = makeOp(BuiltinOperator.SOFTMAX, [tensor('float32', shape)], options(BuiltinOptions.SoftmaxOptions, new SoftmaxOptionsT(beta)));
-      expectClose(evaluate(op, [x]), tf.tidy(() => tf.softmax(tf.mul(toTf(x), beta))), 1e-6);
+      expectClose(evaluateChecked(op, [x]), tf.tidy(() => tf.softmax(tf.mul(toTf(x), beta))), 1e-6);
     }
   });
 
   test.each(shapes)('LOG_SOFTMAX $shape', ({ shape }) => {
     const x = randomValue('float32', shape, 29, -4, 4);
     const op = makeOp(BuiltinOperator.LOG_SOFTMAX, [tensor('float32', shape)], options(BuiltinOptions.LogSoftmaxOptions, new LogSoftmaxOptionsT()));
-    expectClose(evaluate(op, [x]), tf.logSoftmax(toTf(x)), 1e-6);
+    expectClose(evaluateChecked(op, [x]), tf.logSoftmax(toTf(x)), 1e-6);
   });
 
   test.each(shapes)('L2_NORMALIZATION $shape', ({ shape }) => {
@@ -283,13 +229,13 @@ describe('SOFTMAX / LOG_SOFTMAX / L2_NORMALIZATION match tfjs', () => {
       const t = toTf(x);
       return tf.div(t, tf.maximum(tf.sqrt(tf.sum(tf.square(t), -1, true)), 1e-6));
     });
-    expectClose(evaluate(op, [x]), ref, 1e-6);
+    expectClose(evaluateChecked(op, [x]), ref, 1e-6);
   });
 
   test('L2_NORMALIZATION of a zero row divides by the 1e-6 floor', () => {
     const x: Value = { dtype: 'float32', shape: [2, 2], data: Float32Array.of(0, 0, 3e-7, 4e-7) };
     const opts = options(BuiltinOptions.L2NormOptions, new L2NormOptionsT(ActivationFunctionType.NONE));
-    const out = evaluate(makeOp(BuiltinOperator.L2_NORMALIZATION, [tensor('float32', [2, 2])], opts), [x]);
+    const out = evaluateChecked(makeOp(BuiltinOperator.L2_NORMALIZATION, [tensor('float32', [2, 2])], opts), [x]);
     expect(Array.from(out.data as Float32Array).map((v) => Math.round(v * 1000) / 1000)).toEqual([0, 0, 0.3, 0.4]);
   });
 });

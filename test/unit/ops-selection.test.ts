@@ -14,11 +14,12 @@ import { TopKV2OptionsT } from '../../generated/tflite/top-kv2options.js';
 import type { DType } from '../../src/ir/dtype.js';
 import type { TflOp } from '../../src/ir/op.js';
 import { bytesOf, Tensor, type Shape } from '../../src/ir/tensor.js';
-import { makeValue, type Value } from '../../src/kernels/value.js';
+import type { Value } from '../../src/kernels/value.js';
 import { options } from '../../src/ops/op-def.js';
 import { REGISTRY } from '../../src/ops/registry.js';
 import { GraphError } from '../../src/util/errors.js';
-import { mulberry32 } from '../harness/random-inputs.js';
+import { makeOp } from '../helpers/tfl-ops.js';
+import { closeWithin, randomValue, toTf } from '../helpers/tfjs-values.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -31,22 +32,6 @@ function tensor(dtype: DType, shape: Shape, values?: number[]): Tensor {
   const t = new Tensor('t', dtype, shape);
   if (values !== undefined) t.data = { kind: 'bytes', bytes: bytesOf(Int32Array.from(values)) };
   return t;
-}
-
-function makeOp(builtin: BuiltinOperator, inputs: (Tensor | null)[], opts: TflOp['options'], outputs = 1): TflOp {
-  return {
-    dialect: 'tfl',
-    name: 'op',
-    builtin,
-    customCode: null,
-    version: 1,
-    inputs,
-    outputs: Array.from({ length: outputs }, (_, i) => new Tensor(`out${i}`, null, null)),
-    options: opts,
-    options2: null,
-    customOptions: null,
-    intermediates: [],
-  };
 }
 
 /** Runs the kernel and checks its outputs agree with shape inference on the same op. */
@@ -64,36 +49,9 @@ function evaluate(op: TflOp, values: (Value | null)[]): Value[] {
 
 const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-function randomValue(dtype: DType, shape: number[], seed: number, lo = -1, hi = 1): Value {
-  const random = mulberry32(seed);
-  const v = makeValue(dtype, shape);
-  for (let i = 0; i < v.data.length; i++) {
-    const x = lo + random() * (hi - lo);
-    if (v.data instanceof BigInt64Array) v.data[i] = BigInt(Math.floor(x));
-    else (v.data as Float32Array)[i] = dtype === 'float32' ? x : Math.floor(x);
-  }
-  return v;
-}
-
 const numbers = (v: Value) => Array.from(v.data as ArrayLike<number | bigint>, Number);
 
-function toTf(v: Value): tf.Tensor {
-  return v.dtype === 'float32' ? tf.tensor(v.data as Float32Array, v.shape, 'float32') : tf.tensor(numbers(v), v.shape, 'int32');
-}
-
-function expectClose(ours: Value, ref: tf.Tensor, tol = 1e-6): void {
-  expect(ours.shape).toEqual(ref.shape);
-  const want = Array.from(ref.dataSync());
-  const got = numbers(ours);
-  expect(got).toHaveLength(want.length);
-  let scale = 0;
-  let err = 0;
-  for (let i = 0; i < want.length; i++) {
-    scale = Math.max(scale, Math.abs(want[i]!));
-    err = Math.max(err, Math.abs(got[i]! - want[i]!));
-  }
-  expect(err).toBeLessThanOrEqual(tol * Math.max(scale, 1));
-}
+const expectClose = closeWithin(1e-6);
 
 // ---------------------------------------------------------------------------------------------
 // PRELU

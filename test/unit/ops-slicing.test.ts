@@ -27,6 +27,8 @@ import { makeValue, toNumbers, type Value } from '../../src/kernels/value.js';
 import { options } from '../../src/ops/op-def.js';
 import { REGISTRY } from '../../src/ops/registry.js';
 import { mulberry32 } from '../harness/random-inputs.js';
+import { makeOp } from '../helpers/tfl-ops.js';
+import { randomValue as randomValueIn, toTf } from '../helpers/tfjs-values.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -45,38 +47,14 @@ function ints(values: readonly number[], shape: number[] = [values.length], dtyp
   return v;
 }
 
-function randomValue(dtype: DType, shape: number[], seed: number): Value {
-  const random = mulberry32(seed);
-  const v = makeValue(dtype, shape);
-  for (let i = 0; i < v.data.length; i++) {
-    const x = random() * 200 - 100;
-    if (v.data instanceof BigInt64Array) v.data[i] = BigInt(Math.floor(x));
-    else (v.data as Float32Array)[i] = dtype === 'float32' ? x : dtype === 'bool' ? +(x > 0) : Math.floor(x);
-  }
-  return v;
-}
+/** Seeded random data in [-100, 100): tfjs-values' randomValue over that range. */
+const randomValue = (dtype: DType, shape: number[], seed: number): Value => randomValueIn(dtype, shape, seed, -100, 100);
 
 /** A tensor for the op's inputs: small integer values become constants (as index arguments are). */
 function tensorOf(v: Value, constant: boolean): Tensor {
   const t = new Tensor('t', v.dtype, v.shape.slice());
   if (constant) t.data = { kind: 'bytes', bytes: bytesOf(v.data) };
   return t;
-}
-
-function makeOp(builtin: BuiltinOperator, inputs: Tensor[], opts: TflOp['options'], outputs = 1): TflOp {
-  return {
-    dialect: 'tfl',
-    name: 'op',
-    builtin,
-    customCode: null,
-    version: 1,
-    inputs,
-    outputs: Array.from({ length: outputs }, () => new Tensor('out', null, null)),
-    options: opts,
-    options2: null,
-    customOptions: null,
-    intermediates: [],
-  };
 }
 
 /**
@@ -93,11 +71,6 @@ function run(builtin: BuiltinOperator, values: Value[], opts: TflOp['options'], 
   op.outputs.forEach((t, i) => Object.assign(t, inferred[i]));
   op.version = def.version?.(op) ?? 1;
   return out;
-}
-
-function toTf(v: Value): tf.Tensor {
-  if (v.dtype === 'bool') return tf.tensor(Array.from(v.data as Uint8Array, (b) => b !== 0), v.shape, 'bool');
-  return tf.tensor(toNumbers(v), v.shape, v.dtype === 'float32' ? 'float32' : 'int32');
 }
 
 function expectSame(ours: Value, ref: tf.Tensor): void {

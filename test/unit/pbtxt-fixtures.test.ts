@@ -9,9 +9,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseTextProto } from '../../src/import/pbtxt.js';
 import { ModelFormatError } from '../../src/util/errors.js';
+import { mulberry32 } from '../harness/random-inputs.js';
 import { modelPath, readModel } from '../helpers/fixtures.js';
 import { encodeParsed, parseMessage, plain, tfRoot } from '../helpers/pbtxt-parse.js';
-import { mulberry32, mutate, PBTXT_FRAGMENTS, TextPrinter } from '../helpers/pbtxt-printer.js';
+import { mutate, PBTXT_FRAGMENTS, TextPrinter } from '../helpers/pbtxt-printer.js';
 
 const GraphDef = tfRoot.lookupType('tensorflow.GraphDef');
 
