@@ -5,11 +5,15 @@
  * ones (TOCO's arrays_extra_info, ONNX Runtime's TensorQuantOverrides).
  */
 import { readFileSync } from 'node:fs';
-import { activationTensors, calibrate } from '../calibrate/calibrate.js';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { activationTensors, calibrate, type CalibrationWorkers } from '../calibrate/calibrate.js';
 import { loadDataset } from '../calibrate/dataset.js';
 import type { CalibrationMethod, TensorRange } from '../calibrate/ranges.js';
 import type { InputSpec } from '../calibrate/samples.js';
 import type { Model } from '../ir/graph.js';
+import { writeTflite } from '../export/tflite.js';
 import { REGISTRY } from '../ops/registry.js';
 import { DatasetError, InterruptedError, UsageError } from '../util/errors.js';
 
@@ -39,6 +43,39 @@ export interface CalibrationReport {
   /** Tensor name → range, for every float activation of the model. */
   ranges: Record<string, TensorRange>;
   samples: number;
+}
+
+/**
+ * How calibration workers get the model: as the .tflite bytes (written only when workers start),
+ * read back by calibrate-worker. Compiled, the worker is calibrate-worker.js beside this file.
+ * Run from the TypeScript sources (vitest, tsx), Node cannot load calibrate-worker.ts by itself:
+ * a data: URL bootstrap registers tsx's loader in the worker first (--import in a worker's
+ * execArgv does not apply loader hooks there on Node 20). Null when neither is possible, which
+ * keeps calibration on the calling thread.
+ */
+export function calibrationWorkers(model: Model): CalibrationWorkers | null {
+  const here = import.meta.url;
+  const data = () => writeTflite(model);
+  if (!here.endsWith('.ts')) return { module: new URL('./calibrate-worker.js', here), data };
+  const tsx = tsxApiUrl(here);
+  if (tsx === null) return null;
+  const worker = new URL('./calibrate-worker.ts', here).href;
+  const bootstrap = `const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(worker)});`;
+  return { module: new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), data };
+}
+
+/** The file URL of tsx's ESM register API, from its package.json's exports; null without tsx. */
+function tsxApiUrl(from: string): string | null {
+  try {
+    const require = createRequire(from);
+    const manifest = require.resolve('tsx/package.json');
+    const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Record<string, { import?: { default?: string } } | string> };
+    const entry = pkg.exports?.['./esm/api'];
+    const file = typeof entry === 'object' ? entry.import?.default : undefined;
+    return file === undefined ? null : pathToFileURL(path.join(path.dirname(manifest), file)).href;
+  } catch {
+    return null;
+  }
 }
 
 function inputSpecs(model: Model): InputSpec[] {
@@ -98,7 +135,7 @@ export async function calibrateModel(model: Model, options: CalibrationOptions):
   const samples = stopOnAbort(loadDataset(options.dataset, inputSpecs(model), options), options.signal);
   let result;
   try {
-    result = await calibrate(model, REGISTRY, samples, options);
+    result = await calibrate(model, REGISTRY, samples, { ...options, workers: calibrationWorkers(model) ?? undefined });
   } catch (err) {
     if (err instanceof DatasetError && err.file === undefined) throw new DatasetError(err.message, { file: options.dataset, cause: err });
     throw err;

@@ -3,18 +3,50 @@
  * executor, collecting activation ranges per tensor through its hook (the graph is not
  * rewritten). Tracked tensors are the float activations: the inputs and every op output that
  * depends on them (not the weights a DEQUANTIZE expands).
+ *
+ * Long calibrations spread over worker threads (parallel.ts), one per core by default. Samples
+ * start on this thread; once they have taken `parallelAfterMs` and more keep coming, workers
+ * start, and this thread goes on running samples itself until the first worker is ready, then
+ * only hands them out. So a calibration of a few small samples never pays for starting workers,
+ * and the results are the same either way: every partial collector merges exactly
+ * (mergeableMethod). moving_average depends on the sample order and stays on one thread.
  */
+import os from 'node:os';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Executor } from '../exec/executor.js';
 import type { Model } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
 import type { Value } from '../kernels/value.js';
 import type { OpRegistry } from '../ops/registry.js';
-import { RangeCollector, type RangeOptions, type TensorRange } from './ranges.js';
+import { UsageError } from '../util/errors.js';
+import { CalibrationPool, type CalibrationWorkers } from './parallel.js';
+import { mergeableMethod, RangeCollector, type RangeOptions, type TensorRange } from './ranges.js';
+
+export type { CalibrationWorkers } from './parallel.js';
 
 export interface CalibrationResult {
   ranges: Map<Tensor, TensorRange>;
   samples: number;
+  /** Worker threads that ran samples (0: all ran on the calling thread). */
+  workers: number;
 }
+
+export interface CalibrateOptions extends RangeOptions {
+  onProgress?: ((done: number) => void) | undefined;
+  /**
+   * Threads to spread samples over: default os.availableParallelism(), or the environment's
+   * TFLITE_CONVERT_CALIBRATION_THREADS; 1 runs everything on the calling thread.
+   */
+  threads?: number | undefined;
+  /** How workers rebuild the model; without it calibration runs on the calling thread. */
+  workers?: CalibrationWorkers | undefined;
+  /** Time on the calling thread before workers start (default 300 ms; 0 starts them at once). */
+  parallelAfterMs?: number | undefined;
+  /** Whether this thread runs samples while the workers load (default true; false: only workers run them). */
+  runWhileWorkersStart?: boolean | undefined;
+}
+
+const DEFAULT_PARALLEL_AFTER_MS = 300;
 
 /** The tensors whose values depend on the model inputs. */
 export function activationTensors(model: Model): Set<Tensor> {
@@ -26,20 +58,58 @@ export function activationTensors(model: Model): Set<Tensor> {
   return active;
 }
 
-export async function calibrate(
-  model: Model,
-  registry: OpRegistry,
-  samples: AsyncIterable<Value[]>,
-  options: RangeOptions & { onProgress?: ((done: number) => void) | undefined } = {},
-): Promise<CalibrationResult> {
-  const executor = new Executor(model, registry);
-  const collector = new RangeCollector(activationTensors(model), options);
-  let count = 0;
-  for await (const sample of samples) {
-    const index = count;
-    executor.run(sample, (tensor, value) => collector.observe(tensor, value, index));
-    count++;
-    options.onProgress?.(count);
+/** Threads from the option, else the environment, else one per core. */
+export function calibrationThreads(option: number | undefined): number {
+  const fromEnv = process.env.TFLITE_CONVERT_CALIBRATION_THREADS;
+  const threads = option ?? (fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : os.availableParallelism());
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new UsageError(`calibration threads must be a positive integer, got ${option ?? `TFLITE_CONVERT_CALIBRATION_THREADS=${fromEnv}`}`);
   }
-  return { ranges: collector.result(), samples: count };
+  return threads;
+}
+
+export async function calibrate(model: Model, registry: OpRegistry, samples: AsyncIterable<Value[]>, options: CalibrateOptions = {}): Promise<CalibrationResult> {
+  const threads = calibrationThreads(options.threads);
+  const tracked = [...activationTensors(model)];
+  const executor = new Executor(model, registry);
+  const collector = new RangeCollector(new Set(tracked), options);
+  const parallel = threads > 1 && options.workers !== undefined && mergeableMethod(options.method);
+  const parallelAfterMs = options.parallelAfterMs ?? DEFAULT_PARALLEL_AFTER_MS;
+  const runWhileStarting = options.runWhileWorkersStart ?? true;
+  let count = 0;
+  let done = 0;
+  const progress = () => options.onProgress?.(++done);
+  let pool: CalibrationPool | null = null;
+  const start = performance.now();
+  try {
+    for await (const sample of samples) {
+      const index = count++;
+      if (pool === null && parallel && performance.now() - start >= parallelAfterMs) {
+        pool = new CalibrationPool(threads, options.workers!, options, tracked, progress);
+      }
+      if (pool !== null) {
+        // Let the workers' messages (ready, done) in before deciding where the sample goes.
+        await nextTurn();
+        const wait = pool.anyReady || !runWhileStarting;
+        let sent = pool.trySend(index, sample);
+        while (!sent && wait && !pool.allDead) {
+          await pool.changed();
+          sent = pool.trySend(index, sample);
+        }
+        if (sent) continue;
+      }
+      executor.run(sample, (tensor, value) => collector.observe(tensor, value, index));
+      progress();
+    }
+    let workers = 0;
+    if (pool !== null) {
+      const states = await pool.finish();
+      for (const state of states) collector.mergeState(tracked, state);
+      workers = states.length;
+      pool = null;
+    }
+    return { ranges: collector.result(), samples: count, workers };
+  } finally {
+    await pool?.terminate();
+  }
 }

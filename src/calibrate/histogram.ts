@@ -98,6 +98,38 @@ export class ActivationHistogram {
     return this.counts.byteLength + 5 * 8;
   }
 
+  /**
+   * Adds another histogram's values (one collected by a calibration worker). The histogram with
+   * the smaller R is first re-binned to the larger (exactly, as growTo does), then counts add, so
+   * the result is the histogram of both multisets of values: the same counts one histogram
+   * seeing every value would hold, whatever the split.
+   */
+  merge(other: ActivationHistogram): void {
+    this.min = Math.min(this.min, other.min);
+    this.max = Math.max(this.max, other.max);
+    this.zeros += other.zeros;
+    if (other.halfRange === 0) return;
+    if (other.halfRange > this.halfRange) this.growTo(other.halfRange);
+    let counts = other.counts;
+    if (other.halfRange < this.halfRange) {
+      const aligned = ActivationHistogram.from(other);
+      aligned.growTo(this.halfRange);
+      counts = aligned.counts;
+    }
+    for (let i = 0; i < HISTOGRAM_BINS; i++) this.counts[i]! += counts[i]!;
+  }
+
+  /** A histogram with the state of `h` (e.g. a structured clone, which has lost the prototype). */
+  static from(h: Pick<ActivationHistogram, 'counts' | 'halfRange' | 'zeros' | 'min' | 'max'>): ActivationHistogram {
+    const copy = new ActivationHistogram();
+    copy.counts = Float64Array.from(h.counts);
+    copy.halfRange = h.halfRange;
+    copy.zeros = h.zeros;
+    copy.min = h.min;
+    copy.max = h.max;
+    return copy;
+  }
+
   private growTo(maxAbs: number): void {
     if (this.halfRange === 0) {
       // Nothing binned yet (zeros live apart), so no merging.

@@ -36,6 +36,24 @@ export interface RangeOptions {
   percentile?: number | undefined;
 }
 
+/**
+ * What a collector has gathered, for merging collectors that saw different samples (calibration
+ * workers). Tensors are named by their position in a tensor list both sides build alike.
+ */
+export interface CollectorState {
+  ranges: [position: number, min: number, max: number][];
+  histograms: [position: number, histogram: ActivationHistogram][];
+}
+
+/**
+ * Whether collectors of `method` merge into exactly what one collector seeing every sample holds:
+ * minmax (min of mins) and the histograms (histogram.ts merges exactly) do; moving_average
+ * depends on the order of the samples, so it runs on one thread.
+ */
+export function mergeableMethod(method: CalibrationMethod | undefined): boolean {
+  return method !== 'moving_average';
+}
+
 export class RangeCollector {
   private readonly ranges = new Map<Tensor, TensorRange>();
   private readonly method: CalibrationMethod;
@@ -94,6 +112,42 @@ export class RangeCollector {
       ranges.set(tensor, range);
     }
     return ranges;
+  }
+
+  exportState(order: readonly Tensor[]): CollectorState {
+    const state: CollectorState = { ranges: [], histograms: [] };
+    order.forEach((tensor, position) => {
+      const range = this.ranges.get(tensor);
+      if (range !== undefined) state.ranges.push([position, range.min, range.max]);
+      const histogram = this.histograms.get(tensor);
+      if (histogram !== undefined) state.histograms.push([position, histogram]);
+    });
+    return state;
+  }
+
+  /** Adds the state of a collector that saw other samples; see mergeableMethod. */
+  mergeState(order: readonly Tensor[], state: CollectorState): void {
+    if (!mergeableMethod(this.method)) throw new UsageError(`${this.method} ranges depend on the sample order and cannot be merged`);
+    const at = (position: number): Tensor => {
+      const tensor = order[position];
+      if (tensor === undefined) throw new RangeError(`collector state names tensor ${position} of ${order.length}`);
+      return tensor;
+    };
+    for (const [position, min, max] of state.ranges) {
+      const tensor = at(position);
+      const current = this.ranges.get(tensor);
+      if (current === undefined) this.ranges.set(tensor, { min, max });
+      else {
+        current.min = Math.min(current.min, min);
+        current.max = Math.max(current.max, max);
+      }
+    }
+    for (const [position, histogram] of state.histograms) {
+      const tensor = at(position);
+      const current = this.histograms.get(tensor);
+      if (current === undefined) this.histograms.set(tensor, ActivationHistogram.from(histogram));
+      else current.merge(histogram);
+    }
   }
 
   /** Bytes of collected state: bounded by the number of tracked tensors, not of samples. */

@@ -19,7 +19,8 @@ import { SubOptionsT } from '../../generated/tflite/sub-options.js';
 import { TransposeConvOptionsT } from '../../generated/tflite/transpose-conv-options.js';
 import type { TflOp, TfOp } from '../ir/op.js';
 import { constValues, type Tensor } from '../ir/tensor.js';
-import { conv2d, depthwiseConv2d, outputSize, transposeConv } from '../kernels/conv.js';
+import { outputSize, transposeConv } from '../kernels/conv.js';
+import { conv2dFast, depthwiseConv2dFast } from '../kernels/conv-fast.js';
 import { toNumbers } from '../kernels/value.js';
 import { inputOf, options, optionsAs, requireDtype, type OpDef, type TfLegalization } from './op-def.js';
 import { emitPad } from './pad.js';
@@ -48,7 +49,7 @@ const conv2dDef: OpDef = {
   evaluate(op, [x, f, b]) {
     const o = optionsAs(op, Conv2DOptionsT);
     const params = { padding: o.padding, h: { stride: o.strideH, dilation: o.dilationHFactor }, w: { stride: o.strideW, dilation: o.dilationWFactor }, activation: o.fusedActivationFunction };
-    return [conv2d(x!, floatInput(op, 1, f!), b ?? null, params)];
+    return [conv2dFast(x!, floatInput(op, 1, f!), b ?? null, params)];
   },
   version(op) {
     // A filter with fewer input channels than the input is a grouped convolution (version 6);
@@ -82,7 +83,7 @@ const depthwiseDef: OpDef = {
       activation: o.fusedActivationFunction,
       multiplier: o.depthMultiplier,
     };
-    return [depthwiseConv2d(x!, floatInput(op, 1, f!), b ?? null, params)];
+    return [depthwiseConv2dFast(x!, floatInput(op, 1, f!), b ?? null, params)];
   },
   version(op) {
     // op_version.cc: hybrid (float input, int8 filter) is 4, or 6 per-channel; dilation needs 2.

@@ -10,9 +10,8 @@ import { BuiltinOptions } from '../../generated/tflite/builtin-options.js';
 import { FullyConnectedOptionsT } from '../../generated/tflite/fully-connected-options.js';
 import type { TflOp, TfOp } from '../ir/op.js';
 import type { Shape } from '../ir/tensor.js';
-import { applyActivation } from '../kernels/activation.js';
-import { broadcastIndex, broadcastShapes } from '../kernels/broadcast.js';
-import { makeValue, type NumericArray, type Value } from '../kernels/value.js';
+import { broadcastShapes } from '../kernels/broadcast.js';
+import { batchMatMulFast, fullyConnectedFast, matrixDims } from '../kernels/matmul.js';
 import { GraphError } from '../util/errors.js';
 import { inputOf, options, optionsAs, requireDtype, type OpDef, type TfLegalization } from './op-def.js';
 import { floatInput, isPerChannel } from './quantize.js';
@@ -38,26 +37,10 @@ const fullyConnected: OpDef = {
     }
     return [{ dtype: requireDtype(x), shape }];
   },
-  evaluate(op, [x, wStored, b]) {
+  evaluate(op, [x, w, b]) {
     const opts = optionsAs(op, FullyConnectedOptionsT);
-    const w = floatInput(op, 1, wStored!);
-    const [units, inner] = w.shape as [number, number];
-    const rows = x!.data.length / inner;
-    const outShape = opts.keepNumDims ? [...x!.shape.slice(0, -1), units] : [rows, units];
-    const out = makeValue(x!.dtype, outShape);
-    const xd = x!.data as NumericArray;
-    const wd = w.data as NumericArray;
-    const bd = b?.data as NumericArray | undefined;
-    const od = out.data as NumericArray;
-    for (let m = 0; m < rows; m++) {
-      for (let n = 0; n < units; n++) {
-        let sum = bd ? bd[n]! : 0;
-        for (let k = 0; k < inner; k++) sum += xd[m * inner + k]! * wd[n * inner + k]!;
-        od[m * units + n] = sum;
-      }
-    }
-    applyActivation(od, opts.fusedActivationFunction);
-    return [out];
+    const params = { keepNumDims: opts.keepNumDims, activation: opts.fusedActivationFunction };
+    return [fullyConnectedFast(x!, floatInput(op, 1, w!), b ?? null, params)];
   },
   version(op) {
     // op_version.cc, in its order: a hybrid op (float input, int8 weights) is version 12 with
@@ -93,7 +76,7 @@ const batchMatMul: OpDef = {
   },
   evaluate(op, [x, y]) {
     const opts = optionsAs(op, BatchMatMulOptionsT);
-    return [batchMatMulKernel(x!, floatInput(op, 1, y!), opts.adjX, opts.adjY)];
+    return [batchMatMulFast(x!, floatInput(op, 1, y!), opts.adjX, opts.adjY)];
   },
   version(op) {
     // op_version.cc: int16 inputs 3, int8 2, hybrid with asymmetric input quantization 4.
@@ -103,41 +86,6 @@ const batchMatMul: OpDef = {
     return isHybrid(op, 0, 1) && optionsAs(op, BatchMatMulOptionsT).asymmetricQuantizeInputs ? 4 : 1;
   },
 };
-
-/** (rows, cols) of the matrix in the last two dims, after an optional transpose. */
-function matrixDims(shape: readonly number[], adjoint: boolean): [number, number] {
-  const r = shape[shape.length - 2] ?? 1;
-  const c = shape[shape.length - 1] ?? 1;
-  return adjoint ? [c, r] : [r, c];
-}
-
-function batchMatMulKernel(x: Value, y: Value, adjX: boolean, adjY: boolean): Value {
-  const [m, k] = matrixDims(x.shape, adjX);
-  const [, n] = matrixDims(y.shape, adjY);
-  const xBatch = x.shape.slice(0, -2);
-  const yBatch = y.shape.slice(0, -2);
-  const batch = broadcastShapes(xBatch, yBatch)!;
-  const out = makeValue(x.dtype, [...batch, m, n]);
-  const xi = broadcastIndex(xBatch, batch);
-  const yi = broadcastIndex(yBatch, batch);
-  const xd = x.data as NumericArray;
-  const yd = y.data as NumericArray;
-  const od = out.data as NumericArray;
-  const xAt = (base: number, r: number, c: number) => xd[base + (adjX ? c * m + r : r * k + c)]!;
-  const yAt = (base: number, r: number, c: number) => yd[base + (adjY ? c * k + r : r * n + c)]!;
-  for (let b = 0; b < xi.length; b++) {
-    const xBase = xi[b]! * m * k;
-    const yBase = yi[b]! * k * n;
-    for (let r = 0; r < m; r++) {
-      for (let c = 0; c < n; c++) {
-        let sum = 0;
-        for (let j = 0; j < k; j++) sum += xAt(xBase, r, j) * yAt(yBase, j, c);
-        od[(b * m + r) * n + c] = sum;
-      }
-    }
-  }
-  return out;
-}
 
 export const MATMUL_OPS: OpDef[] = [fullyConnected, batchMatMul];
 

@@ -1,0 +1,169 @@
+/**
+ * Fast float32 CONV_2D and DEPTHWISE_CONV_2D, same results as the reference kernels in conv.ts
+ * up to the order of the additions (both sum in doubles and round once to float32). conv.ts stays
+ * the readable definition and the fallback for every other dtype; test/unit/kernels-fast.test.ts
+ * holds the two together.
+ *
+ * CONV_2D is im2col + GEMM: a block of output pixels gathers its input patches into a
+ * [pixels, KH·KW·I] scratch matrix (zeros where the window overhangs the padding), which is
+ * multiplied against the OHWI filter read as [O, KH·KW·I] (gemm.ts, no transpose needed). A 1×1
+ * convolution with stride 1 is already a GEMM over the input itself, so it skips the gather.
+ * Groups are separate GEMMs over their column and filter slices.
+ *
+ * DEPTHWISE_CONV_2D is direct: per output pixel the in-bounds window taps are listed once, then
+ * each channel sums over them with its accumulator in a register.
+ */
+import { makeValue, type Value } from './value.js';
+import { applyActivation } from './activation.js';
+import { conv2d, depthwiseConv2d, outputSize, paddingBefore, type ConvParams } from './conv.js';
+import { gemmNT, type MatrixView } from './gemm.js';
+
+/** Floats of im2col scratch per block: 128 KiB, so a block of patches stays in L2. */
+const SCRATCH_FLOATS = 32 * 1024;
+
+const isF32 = (v: Value | null): boolean => v === null || v.data instanceof Float32Array;
+
+function dims4(v: Value): [number, number, number, number] {
+  if (v.shape.length !== 4) throw new RangeError(`expected a 4-D tensor, got shape [${v.shape}]`);
+  return v.shape as [number, number, number, number];
+}
+
+/** CONV_2D, float32: see conv2d in conv.ts for the semantics (grouped when C is a multiple of I). */
+export function conv2dFast(x: Value, filter: Value, bias: Value | null, p: ConvParams): Value {
+  if (x.dtype !== 'float32' || !isF32(x) || !isF32(filter) || !isF32(bias)) return conv2d(x, filter, bias, p);
+  const [n, h, w, c] = dims4(x);
+  const [o, kh, kw, ci] = dims4(filter);
+  const groups = c / ci;
+  if (!Number.isInteger(groups) || o % groups !== 0) return conv2d(x, filter, bias, p); // the reference throws the error
+  const perGroup = o / groups;
+  const oh = outputSize(p.padding, h, kh, p.h);
+  const ow = outputSize(p.padding, w, kw, p.w);
+  const padT = paddingBefore(p.padding, h, kh, p.h);
+  const padL = paddingBefore(p.padding, w, kw, p.w);
+  const out = makeValue('float32', [n, oh, ow, o]);
+  const xd = x.data as Float32Array;
+  const fd = filter.data as Float32Array;
+  const od = out.data as Float32Array;
+  const pixels = n * oh * ow;
+  const k = kh * kw * ci;
+  const direct = kh === 1 && kw === 1 && p.h.stride === 1 && p.w.stride === 1 && padT === 0 && padL === 0 && oh === h && ow === w;
+  for (let g = 0; g < groups; g++) {
+    const filterView: MatrixView = { data: fd, offset: g * perGroup * k, stride: k };
+    const groupBias = bias === null ? null : (bias.data as Float32Array).subarray(g * perGroup, (g + 1) * perGroup);
+    if (direct) {
+      gemmNT(pixels, perGroup, k, { data: xd, offset: g * ci, stride: c }, filterView, { data: od, offset: g * perGroup, stride: o }, groupBias);
+      continue;
+    }
+    const block = Math.max(4, Math.min(pixels, Math.floor(SCRATCH_FLOATS / k / 4) * 4));
+    const patches = new Float32Array(block * k);
+    for (let p0 = 0; p0 < pixels; p0 += block) {
+      const rows = Math.min(block, pixels - p0);
+      gatherPatches(xd, [n, h, w, c], g * ci, ci, [kh, kw], p, [oh, ow], [padT, padL], p0, rows, patches);
+      const outView = { data: od, offset: p0 * o + g * perGroup, stride: o };
+      gemmNT(rows, perGroup, k, { data: patches, offset: 0, stride: k }, filterView, outView, groupBias);
+    }
+  }
+  applyActivation(od, p.activation);
+  return out;
+}
+
+/** im2col: rows [p0, p0 + rows) of the [pixels, KH·KW·I] patch matrix of channels [c0, c0 + ci). */
+function gatherPatches(
+  xd: Float32Array,
+  [, h, w, c]: readonly [number, number, number, number],
+  c0: number,
+  ci: number,
+  [kh, kw]: readonly [number, number],
+  p: ConvParams,
+  [oh, ow]: readonly [number, number],
+  [padT, padL]: readonly [number, number],
+  p0: number,
+  rows: number,
+  patches: Float32Array,
+): void {
+  let at = 0;
+  for (let r = 0; r < rows; r++) {
+    const pixel = p0 + r;
+    const ox = pixel % ow;
+    const rest = (pixel - ox) / ow;
+    const oy = rest % oh;
+    const b = (rest - oy) / oh;
+    for (let fy = 0; fy < kh; fy++) {
+      const iy = oy * p.h.stride - padT + fy * p.h.dilation;
+      const rowInside = iy >= 0 && iy < h;
+      for (let fx = 0; fx < kw; fx++) {
+        const ix = ox * p.w.stride - padL + fx * p.w.dilation;
+        if (rowInside && ix >= 0 && ix < w) {
+          const from = ((b * h + iy) * w + ix) * c + c0;
+          if (ci === c) patches.set(xd.subarray(from, from + ci), at);
+          else for (let q = 0; q < ci; q++) patches[at + q] = xd[from + q]!;
+        } else {
+          patches.fill(0, at, at + ci);
+        }
+        at += ci;
+      }
+    }
+  }
+}
+
+/** DEPTHWISE_CONV_2D, float32: see depthwiseConv2d in conv.ts for the semantics. */
+export function depthwiseConv2dFast(x: Value, filter: Value, bias: Value | null, p: ConvParams & { multiplier: number }): Value {
+  if (x.dtype !== 'float32' || !isF32(x) || !isF32(filter) || !isF32(bias)) return depthwiseConv2d(x, filter, bias, p);
+  const [n, h, w, c] = dims4(x);
+  const [, kh, kw, oc] = dims4(filter);
+  const m = oc / c;
+  if (!Number.isInteger(m) || (p.multiplier > 0 && p.multiplier !== m)) return depthwiseConv2d(x, filter, bias, p); // throws
+  const oh = outputSize(p.padding, h, kh, p.h);
+  const ow = outputSize(p.padding, w, kw, p.w);
+  const padT = paddingBefore(p.padding, h, kh, p.h);
+  const padL = paddingBefore(p.padding, w, kw, p.w);
+  const out = makeValue('float32', [n, oh, ow, oc]);
+  const xd = x.data as Float32Array;
+  const fd = filter.data as Float32Array;
+  const bd = bias === null ? null : (bias.data as Float32Array);
+  const od = out.data as Float32Array;
+  // Offsets of the in-bounds taps of the current window: into x (pixel start) and into the filter.
+  const xTaps = new Int32Array(kh * kw);
+  const fTaps = new Int32Array(kh * kw);
+  const acc = new Float64Array(oc);
+  let at = 0;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let taps = 0;
+        for (let fy = 0; fy < kh; fy++) {
+          const iy = oy * p.h.stride - padT + fy * p.h.dilation;
+          if (iy < 0 || iy >= h) continue;
+          for (let fx = 0; fx < kw; fx++) {
+            const ix = ox * p.w.stride - padL + fx * p.w.dilation;
+            if (ix < 0 || ix >= w) continue;
+            xTaps[taps] = ((b * h + iy) * w + ix) * c;
+            fTaps[taps] = (fy * kw + fx) * oc;
+            taps++;
+          }
+        }
+        if (m === 1) {
+          // Tap by tap over contiguous channels: long simple loops, the accumulators a row of doubles.
+          acc.fill(0);
+          for (let t = 0; t < taps; t++) {
+            const xo = xTaps[t]!;
+            const fo = fTaps[t]!;
+            for (let ch = 0; ch < oc; ch++) acc[ch]! += xd[xo + ch]! * fd[fo + ch]!;
+          }
+          if (bd === null) od.set(acc, at);
+          else for (let ch = 0; ch < oc; ch++) od[at + ch] = acc[ch]! + bd[ch]!;
+        } else {
+          for (let ch = 0; ch < oc; ch++) {
+            const ic = (ch - (ch % m)) / m;
+            let sum = 0;
+            for (let t = 0; t < taps; t++) sum += xd[xTaps[t]! + ic]! * fd[fTaps[t]! + ch]!;
+            od[at + ch] = sum + (bd === null ? 0 : bd[ch]!);
+          }
+        }
+        at += oc;
+      }
+    }
+  }
+  applyActivation(od, p.activation);
+  return out;
+}
