@@ -9,14 +9,14 @@
  * The first outputs of all runtimes are compared, so a fast wrong kernel cannot hide here.
  * The bench measures, it does not gate: it exits non-zero only when a step fails.
  *
- *   node dist/bench/calibration.js [--seconds S] [--models a,b] [--threads N]
+ *   node dist/test/bench/calibration.js [--seconds S] [--models a,b] [--threads N]
  */
 import os from 'node:os';
-import { calibrationWorkers } from '../src/api/calibrate.js';
-import { calibrate } from '../src/calibrate/calibrate.js';
-import { Executor } from '../src/exec/executor.js';
-import type { Value } from '../src/kernels/value.js';
-import { REGISTRY } from '../src/ops/registry.js';
+import { calibrationWorkers } from '../../src/api/calibrate.js';
+import { calibrate } from '../../src/calibrate/calibrate.js';
+import { Executor } from '../../src/exec/executor.js';
+import type { Value } from '../../src/kernels/value.js';
+import { REGISTRY } from '../../src/ops/registry.js';
 import { asValues, BENCH_MODELS, benchSamples, loadBenchModel, type BenchModel } from './calibration-models.js';
 import { liteRtRunner, tfjsWasmRunner, type ReferenceRunner } from './calibration-references.js';
 

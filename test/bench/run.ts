@@ -8,7 +8,7 @@
  * table shows medians. The bench measures, it does not gate: it exits non-zero only when a step
  * fails (the graph cannot be made, a child crashes, the output is not the right model).
  *
- *   node dist/bench/run.js [--runs N] [--layers L] [--width W] [--keep]
+ *   node dist/test/bench/run.js [--runs N] [--layers L] [--width W] [--keep]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';

@@ -13,13 +13,13 @@ import { loadAndCompile, Tensor as LiteRtTensor, type CompiledModel } from '@lit
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
-import { loadRuntime, pinDynamicShapeSignatures } from '../test/harness/litert.js';
-import { decodeGraphDef } from '../test/harness/tf-graphdef-proto.js';
-import { toTfjsArtifacts } from '../test/harness/tfjs-topology.js';
+import { loadRuntime, pinDynamicShapeSignatures } from '../harness/litert.js';
+import { decodeGraphDef } from '../harness/tf-graphdef-proto.js';
+import { toTfjsArtifacts } from '../harness/tfjs-topology.js';
 import { REPO_ROOT, type BenchModel } from './calibration-models.js';
 // The harness's GraphDef decoder reads generated/tf-protos.json beside its own folder's parent;
 // importing the file makes tsc emit it into dist/generated/ too, where the compiled harness looks.
-import '../generated/tf-protos.json' with { type: 'json' };
+import '../../generated/tf-protos.json' with { type: 'json' };
 
 /** One forward pass on a sample; returns the first output's values. */
 export type ForwardPass = (sample: Float32Array) => Promise<Float32Array | Int32Array | Uint8Array>;

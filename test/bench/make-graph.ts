@@ -11,11 +11,11 @@
  * appended as tag 0x0a + varint length + bytes. `versions` (field 4) is appended the same way.
  * The result is read back and decoded with protobufjs before it is declared good.
  *
- * As a child process: node dist/bench/make-graph.js <file> [layers] [width]
+ * As a child process: node dist/test/bench/make-graph.js <file> [layers] [width]
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { tfMessageType, type GraphDefMsg } from '../src/import/tf-protos.js';
+import { tfMessageType, type GraphDefMsg } from '../../src/import/tf-protos.js';
 import { DEFAULT_SPEC, emitResult, layerNames, layerValues, msSince, weightBytes, type DenseSpec } from './common.js';
 
 const DT_FLOAT = 1;

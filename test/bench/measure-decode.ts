@@ -7,11 +7,11 @@
  * writeFileAtomic (fsync + rename), timed apart: the disk cost any converter pays to write a
  * model of this size, which read+decode alone leaves out.
  *
- * node dist/bench/measure-decode.js <graph.pb> [out]  →  BENCH-RESULT {ms, cpuMs, readMs, decodeMs, writeMs, maxRssKiB, ...}
+ * node dist/test/bench/measure-decode.js <graph.pb> [out]  →  BENCH-RESULT {ms, cpuMs, readMs, decodeMs, writeMs, maxRssKiB, ...}
  */
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../src/api/files.js';
-import { tfMessageType, type GraphDefMsg } from '../src/import/tf-protos.js';
+import { writeFileAtomic } from '../../src/api/files.js';
+import { tfMessageType, type GraphDefMsg } from '../../src/import/tf-protos.js';
 import { cpuMs, emitResult, maxRssKiB, msSince } from './common.js';
 
 const [file, out] = process.argv.slice(2);

@@ -5,13 +5,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { convertGraphDef } from '../src/api/convert.js';
-import { shardReader } from '../src/api/files.js';
-import { modelFlops } from '../src/exec/flops.js';
-import type { Model } from '../src/ir/graph.js';
-import type { Value } from '../src/kernels/value.js';
+import { convertGraphDef } from '../../src/api/convert.js';
+import { shardReader } from '../../src/api/files.js';
+import { modelFlops } from '../../src/exec/flops.js';
+import type { Model } from '../../src/ir/graph.js';
+import type { Value } from '../../src/kernels/value.js';
 
-export const REPO_ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../../' : '../../', import.meta.url));
 
 export interface BenchModelSpec {
   name: string;

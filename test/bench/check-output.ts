@@ -5,11 +5,11 @@
  * kernel transposed into TFLite's [out, in] layout (regenerated from the seed, not kept around).
  */
 import { readFileSync } from 'node:fs';
-import { ActivationFunctionType } from '../generated/tflite/activation-function-type.js';
-import { BuiltinOperator } from '../generated/tflite/builtin-operator.js';
-import { FullyConnectedOptionsT } from '../generated/tflite/fully-connected-options.js';
-import { readTflite } from '../src/import/tflite.js';
-import type { Tensor } from '../src/ir/tensor.js';
+import { ActivationFunctionType } from '../../generated/tflite/activation-function-type.js';
+import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
+import { FullyConnectedOptionsT } from '../../generated/tflite/fully-connected-options.js';
+import { readTflite } from '../../src/import/tflite.js';
+import type { Tensor } from '../../src/ir/tensor.js';
 import { layerValues, weightBytes, type DenseSpec } from './common.js';
 
 export interface OutputSummary {

@@ -1,8 +1,8 @@
 /**
  * The conversion, in a fresh process so its peak RSS is its own.
  *
- *   node dist/bench/measure-convert.js api    <graph.pb> <out.tflite>   (the headline number)
- *   node dist/bench/measure-convert.js phases <graph.pb> <out.tflite>   (where it goes)
+ *   node dist/test/bench/measure-convert.js api    <graph.pb> <out.tflite>   (the headline number)
+ *   node dist/test/bench/measure-convert.js phases <graph.pb> <out.tflite>   (where it goes)
  *
  * `api` is the path users take: readModelFile → convertGraphDef → writeFileAtomic. The progress
  * callback convertGraphDef already has marks where each pipeline step starts, which splits the
@@ -14,13 +14,13 @@
  * metadata (a few hundred bytes). Both record, at each boundary, the peak RSS so far (which
  * phase raised the peak) and the live ArrayBuffer bytes (what the phase left allocated).
  */
-import { convertGraphDef } from '../src/api/convert.js';
-import { readModelFile, writeFileAtomic } from '../src/api/files.js';
-import { writeTflite } from '../src/export/tflite.js';
-import { importModel } from '../src/import/index.js';
-import { tfMessageType } from '../src/import/tf-protos.js';
-import { REGISTRY } from '../src/ops/registry.js';
-import { FLOAT_PIPELINE, runPipeline } from '../src/passes/pipeline.js';
+import { convertGraphDef } from '../../src/api/convert.js';
+import { readModelFile, writeFileAtomic } from '../../src/api/files.js';
+import { writeTflite } from '../../src/export/tflite.js';
+import { importModel } from '../../src/import/index.js';
+import { tfMessageType } from '../../src/import/tf-protos.js';
+import { REGISTRY } from '../../src/ops/registry.js';
+import { FLOAT_PIPELINE, runPipeline } from '../../src/passes/pipeline.js';
 import { cpuMs, emitResult, maxRssKiB, msSince } from './common.js';
 
 export interface Mark {
