@@ -66,19 +66,26 @@ function constantSize(t: Tensor): { params: number; bytes: number } {
   return { params, bytes: t.data.bytes.length };
 }
 
-function inspectTflite(model: Model): InspectReport {
-  const ops: Record<string, number> = {};
+/** Elements and bytes of every constant in every graph of the model. */
+function constantTotals(model: Model): { params: number; bytes: number } {
   let params = 0;
   let bytes = 0;
   for (const graph of model.graphs) {
-    for (const op of graph.ops) {
-      const name = opTypeName(op);
-      ops[name] = (ops[name] ?? 0) + 1;
-    }
     for (const t of graph.tensors) {
       const size = constantSize(t);
       params += size.params;
       bytes += size.bytes;
+    }
+  }
+  return { params, bytes };
+}
+
+function inspectTflite(model: Model): InspectReport {
+  const ops: Record<string, number> = {};
+  for (const graph of model.graphs) {
+    for (const op of graph.ops) {
+      const name = opTypeName(op);
+      ops[name] = (ops[name] ?? 0) + 1;
     }
   }
   return {
@@ -86,8 +93,7 @@ function inspectTflite(model: Model): InspectReport {
     inputs: model.main.inputs.map(summarize),
     outputs: model.main.outputs.map(summarize),
     ops: sortedHistogram(ops),
-    params,
-    bytes,
+    ...constantTotals(model),
   };
 }
 
@@ -107,20 +113,12 @@ function inspectGraphDef(model: Model, graphDef: GraphDefMsg): InspectReport {
       const t = tensorsByName.get(n.name!);
       return t ? summarize(t) : { name: n.name!, dtype: null, shape: null };
     });
-  let params = 0;
-  let bytes = 0;
-  for (const t of graph.tensors) {
-    const size = constantSize(t);
-    params += size.params;
-    bytes += size.bytes;
-  }
   return {
     format: 'graphdef',
     inputs: graph.inputs.map(summarize),
     outputs,
     ops: sortedHistogram(ops),
-    params,
-    bytes,
+    ...constantTotals(model),
   };
 }
 
