@@ -95,7 +95,7 @@ function signatureEntries(tensors: readonly Tensor[]): { name: string; tensor: T
 }
 
 /** What every .tflite we write carries besides the graph. */
-function finishForExport(model: Model): void {
+export function finishForExport(model: Model): void {
   const graph = model.main;
   graph.name = 'main';
   model.description = `${CONVERTER_NAME} ${CONVERTER_VERSION}`;

@@ -48,4 +48,5 @@ export function reserializeTflite(bytes: Uint8Array): Uint8Array {
 export { convertGraphDef, type ConversionOptions, type ConversionResult, type ConvertOptions, type WeightQuantization } from './convert.js';
 export { TFLiteConverter } from './converter.js';
 export { calibrateModel, readRangesFile, type CalibrationOptions, type CalibrationReport } from './calibrate.js';
+export { convertGraphDefInt8, quantizeCalibratedInt8, quantizeModelToInt8, quantizeTfliteInt8, type InferenceType, type Int8Options, type Int8Result } from './quantize-int8.js';
 export { decodeImage, resizeBilinear, toLuminance, type DecodedImage, type Pixels } from '../calibrate/images.js';

@@ -18,7 +18,8 @@ import {
 import { convertGraphDef, type ConversionResult, type ConvertOptions, type WeightQuantization } from '../api/convert.js';
 import { CALIBRATION_METHODS, calibrateModel, type CalibrationMethod, type CalibrationReport } from '../api/calibrate.js';
 import { readModelFile, shardReader } from '../api/files.js';
-import type { Model } from '../api/index.js';
+import { readTflite, type Model } from '../api/index.js';
+import { quantizeCalibratedInt8, type InferenceType, type Int8Options } from '../api/quantize-int8.js';
 import { withFile } from '../util/errors.js';
 
 export interface CliIo {
@@ -91,7 +92,10 @@ function buildParser(args: string[], io: CliIo): Argv {
           .option('inference_type', { alias: 'inference-type', type: 'string', default: 'FLOAT', describe: 'FLOAT' })
           .option('allow_custom_ops', { alias: 'allow-custom-ops', type: 'boolean', default: false, describe: 'Emit unsupported TF ops as CUSTOM ops' })
           .option('quantize_to_float16', { alias: 'quantize-to-float16', type: 'boolean', default: false, describe: 'Store weights as float16 (same as --quantize float16)' })
-          .option('quantize', { type: 'string', describe: 'Quantization mode: dynamic (int8 weights, hybrid kernels) or float16' })
+          .option('quantize', { type: 'string', describe: 'Quantization mode: dynamic (int8 weights, hybrid kernels), float16, or int8 (full integer; needs --representative_dataset)' })
+          .option('inference_input_type', { alias: 'inference-input-type', type: 'string', default: 'FLOAT', describe: 'With --quantize int8: the model input type, FLOAT or INT8' })
+          .option('inference_output_type', { alias: 'inference-output-type', type: 'string', default: 'FLOAT', describe: 'With --quantize int8: the model output type, FLOAT or INT8' })
+          .option('disable_per_channel', { alias: 'disable-per-channel', type: 'boolean', default: false, describe: 'With --quantize int8: one scale per weight tensor' })
           .option('post_training_quantize', { alias: 'post-training-quantize', type: 'boolean', default: false, describe: 'Quantize weights to int8 (same as --quantize dynamic; with --quantize_to_float16, float16)' })
           .option('representative_dataset', {
             alias: ['representative-dataset', 'representative-data'],
@@ -144,6 +148,9 @@ interface ConvertArgs {
   quantize_to_float16: boolean;
   quantize?: string | undefined;
   post_training_quantize: boolean;
+  inference_input_type: string;
+  inference_output_type: string;
+  disable_per_channel: boolean;
   drop_control_dependency: boolean;
   representative_dataset?: string | undefined;
   calibration_samples?: number | undefined;
@@ -179,8 +186,13 @@ export function parseInputShapes(value: string | undefined): number[][] | undefi
  * --quantize_to_float16 (or that flag alone) float16.
  */
 function weightQuantization(argv: ConvertArgs): WeightQuantization | undefined {
-  if (argv.quantize !== undefined && argv.quantize !== 'float16' && argv.quantize !== 'dynamic') {
-    throw new UsageError(`--quantize ${argv.quantize} is not supported yet (only dynamic and float16)`);
+  if (argv.quantize !== undefined && argv.quantize !== 'float16' && argv.quantize !== 'dynamic' && argv.quantize !== 'int8') {
+    throw new UsageError(`--quantize ${argv.quantize} is not supported yet (only dynamic, float16 and int8)`);
+  }
+  // int8 runs after calibration, on the converted model (int8Options).
+  if (argv.quantize === 'int8') {
+    if (argv.quantize_to_float16 || argv.post_training_quantize) throw new UsageError('--quantize int8 conflicts with --quantize_to_float16 and --post_training_quantize');
+    return undefined;
   }
   if (argv.quantize === 'dynamic' && argv.quantize_to_float16) {
     throw new UsageError('--quantize dynamic conflicts with --quantize_to_float16');
@@ -224,7 +236,14 @@ async function convert(argv: ConvertArgs, loud: CliIo): Promise<void> {
     if (argv.graph_def_file !== undefined && format === 'tflite') {
       throw new ModelFormatError('this is a .tflite model, not a GraphDef (use --tflite_file)');
     }
-    if (format === 'tflite') {
+    const int8 = int8Options(argv);
+    if (format === 'tflite' && int8 !== null) {
+      const model = readTflite(bytes);
+      calibration = await calibrateForInt8(argv, model, io);
+      const result = quantizeCalibratedInt8(model, calibration, int8);
+      out = result.tflite;
+      summary = `${input}: ${result.summary}`;
+    } else if (format === 'tflite') {
       out = reserializeTflite(bytes);
       summary = `re-serialized ${input}`;
     } else {
@@ -241,7 +260,14 @@ async function convert(argv: ConvertArgs, loud: CliIo): Promise<void> {
       for (const notice of result.notices) io.stderr(`tflite-convert: notice: ${notice}`);
       out = result.tflite;
       summary = conversionSummary(input, result);
-      calibration = await calibrateIfAsked(argv, result.model, io);
+      if (int8 !== null) {
+        calibration = await calibrateForInt8(argv, result.model, io);
+        const quantized = quantizeCalibratedInt8(result.model, calibration, int8);
+        out = quantized.tflite;
+        summary += `\n${quantized.summary}`;
+      } else {
+        calibration = await calibrateIfAsked(argv, result.model, io);
+      }
     }
   } catch (err) {
     throw withFile(err, input);
@@ -269,6 +295,33 @@ function parseNumbers(value: string | undefined, flag: string): number[] | undef
   const numbers = value.split(',').map((part) => (part.trim() === '' ? NaN : Number(part)));
   if (numbers.some((n) => !Number.isFinite(n))) throw new UsageError(`${flag} "${value}" is not a comma-separated list of numbers`);
   return numbers;
+}
+
+function inferenceType(value: string, flag: string): InferenceType {
+  const upper = value.toUpperCase();
+  if (upper === 'FLOAT' || upper === 'FLOAT32') return 'float32';
+  if (upper === 'INT8') return 'int8';
+  throw new UsageError(`${flag} ${value} is not supported (FLOAT or INT8)`);
+}
+
+/** The int8 settings when --quantize int8 is asked for; null otherwise. */
+function int8Options(argv: ConvertArgs): Int8Options | null {
+  if (argv.quantize !== 'int8') return null;
+  // Checked before converting: a usage error should not wait for the conversion.
+  if (argv.representative_dataset === undefined && argv.calibration_input === undefined) {
+    throw new UsageError('--quantize int8 needs --representative_dataset or --calibration_input');
+  }
+  return {
+    perChannel: !argv.disable_per_channel,
+    inferenceInputType: inferenceType(argv.inference_input_type, '--inference_input_type'),
+    inferenceOutputType: inferenceType(argv.inference_output_type, '--inference_output_type'),
+  };
+}
+
+async function calibrateForInt8(argv: ConvertArgs, model: Model, io: CliIo): Promise<CalibrationReport> {
+  const calibration = await calibrateIfAsked(argv, model, io);
+  if (calibration === null) throw new UsageError('--quantize int8 needs --representative_dataset or --calibration_input');
+  return calibration;
 }
 
 /** Runs calibration when a dataset or a ranges file is given; null otherwise. */

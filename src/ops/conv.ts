@@ -60,6 +60,8 @@ const conv2dDef: OpDef = {
     if (isHybridConv(op, 0)) return isPerChannel(op.inputs[1]) ? 5 : 2;
     return 1;
   },
+  // op_version.cc: int8 CONV_2D (per-channel filters) is version 3.
+  quant: { kind: 'affine', weight: 1, bias: 2, channelAxis: 0, int8Version: 3 },
 };
 
 const depthwiseDef: OpDef = {
@@ -91,6 +93,8 @@ const depthwiseDef: OpDef = {
     const o = optionsAs(op, DepthwiseConv2DOptionsT);
     return o.dilationHFactor !== 1 || o.dilationWFactor !== 1 ? 2 : 1;
   },
+  // op_version.cc: int8 DEPTHWISE_CONV_2D is version 3; its filter's channels are dimension 3.
+  quant: { kind: 'affine', weight: 1, bias: 2, channelAxis: 3, int8Version: 3 },
 };
 
 const transposeConvDef: OpDef = {

@@ -17,7 +17,7 @@ import { applyActivation } from '../kernels/activation.js';
 import { binaryElementwise, broadcastShapes, unaryElementwise } from '../kernels/broadcast.js';
 import type { NumericArray, Value } from '../kernels/value.js';
 import { UnsupportedError } from '../util/errors.js';
-import { inputOf, options, requireDtype, type OpDef, type TfLegalization } from './op-def.js';
+import { inputOf, options, requireDtype, type OpDef, type QuantTrait, type TfLegalization } from './op-def.js';
 import type { Rewriter } from './rewriter.js';
 import { attrFloat, attrString } from './tf-attrs.js';
 
@@ -33,6 +33,7 @@ interface BinaryRow {
   makeOptions?: () => TflOp['options'];
   /** op_version.cc: the version an input dtype needs (1 where absent). */
   versions?: Partial<Record<DType, number>>;
+  quant?: QuantTrait;
 }
 
 const truncDiv = (x: number, y: number, float: boolean) => (float ? x / y : Math.trunc(x / y));
@@ -45,9 +46,17 @@ const BINARY: BinaryRow[] = [
     fn: (x, y) => x + y,
     makeOptions: () => options(BuiltinOptions.AddOptions, new AddOptionsT()),
     versions: { int8: 2, int16: 3, int64: 4 },
+    quant: { kind: 'ownRange', int8Version: 2 },
   },
   { builtin: BuiltinOperator.SUB, tf: ['Sub'], fn: (x, y) => x - y, makeOptions: () => options(BuiltinOptions.SubOptions, new SubOptionsT()) },
-  { builtin: BuiltinOperator.MUL, tf: ['Mul'], fn: (x, y) => x * y, makeOptions: () => options(BuiltinOptions.MulOptions, new MulOptionsT()) },
+  {
+    builtin: BuiltinOperator.MUL,
+    tf: ['Mul'],
+    fn: (x, y) => x * y,
+    makeOptions: () => options(BuiltinOptions.MulOptions, new MulOptionsT()),
+    versions: { int8: 2 },
+    quant: { kind: 'ownRange', int8Version: 2 },
+  },
   { builtin: BuiltinOperator.DIV, tf: ['RealDiv', 'Div'], fn: truncDiv, makeOptions: () => options(BuiltinOptions.DivOptions, new DivOptionsT()) },
   { builtin: BuiltinOperator.MAXIMUM, tf: ['Maximum'], fn: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y)) },
   { builtin: BuiltinOperator.MINIMUM, tf: ['Minimum'], fn: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y)) },
@@ -72,6 +81,7 @@ interface UnaryRow {
   bool?: boolean;
   /** Builds the op's options from the TF node (LeakyRelu's alpha). */
   optionsFrom?: (op: TfOp) => TflOp['options'];
+  quant?: QuantTrait;
 }
 
 /** TF's Round and TFLite's ROUND: halves go to the even neighbour. */
@@ -87,11 +97,17 @@ function leakyAlpha(op: TflOp): number {
 }
 
 const UNARY: UnaryRow[] = [
-  { builtin: BuiltinOperator.RELU, tf: ['Relu'], fn: (x) => (x < 0 ? 0 : x) },
-  { builtin: BuiltinOperator.RELU6, tf: ['Relu6'], fn: (x) => (x < 0 ? 0 : x > 6 ? 6 : x) },
+  { builtin: BuiltinOperator.RELU, tf: ['Relu'], fn: (x) => (x < 0 ? 0 : x), quant: { kind: 'ownRange', int8Version: 2 } },
+  { builtin: BuiltinOperator.RELU6, tf: ['Relu6'], fn: (x) => (x < 0 ? 0 : x > 6 ? 6 : x), quant: { kind: 'ownRange', int8Version: 2 } },
   { builtin: BuiltinOperator.RELU_N1_TO_1, tf: [], fn: (x) => (x < -1 ? -1 : x > 1 ? 1 : x) },
-  { builtin: BuiltinOperator.LOGISTIC, tf: ['Sigmoid'], fn: (x) => 1 / (1 + Math.exp(-x)) },
-  { builtin: BuiltinOperator.TANH, tf: ['Tanh'], fn: Math.tanh },
+  // The quantization spec fixes these outputs: LOGISTIC 1/256 zero point -128, TANH 1/128 and 0.
+  {
+    builtin: BuiltinOperator.LOGISTIC,
+    tf: ['Sigmoid'],
+    fn: (x) => 1 / (1 + Math.exp(-x)),
+    quant: { kind: 'fixedOutput', scale: 1 / 256, zeroPoint: -128, int8Version: 2 },
+  },
+  { builtin: BuiltinOperator.TANH, tf: ['Tanh'], fn: Math.tanh, quant: { kind: 'fixedOutput', scale: 1 / 128, zeroPoint: 0, int8Version: 2 } },
   { builtin: BuiltinOperator.EXP, tf: ['Exp'], fn: Math.exp },
   { builtin: BuiltinOperator.LOG, tf: ['Log'], fn: Math.log },
   { builtin: BuiltinOperator.SQRT, tf: ['Sqrt'], fn: Math.sqrt },
@@ -133,6 +149,7 @@ function binaryDef(row: BinaryRow): OpDef {
       return [out];
     },
     version: (op) => row.versions?.[op.inputs[0]?.dtype ?? 'float32'] ?? 1,
+    ...(row.quant ? { quant: row.quant } : {}),
   };
 }
 
@@ -146,6 +163,7 @@ function unaryDef(row: UnaryRow): OpDef {
     evaluate(op, [a]) {
       return [unaryElementwise(a!, row.bool ? 'bool' : a!.dtype, (x) => row.fn(x, op))];
     },
+    ...(row.quant ? { quant: row.quant, version: (op: TflOp) => (op.inputs[0]?.dtype === 'int8' ? 2 : 1) } : {}),
   };
 }
 

@@ -54,6 +54,8 @@ const fullyConnected: OpDef = {
     if (hybrid) return opts.asymmetricQuantizeInputs ? 9 : 3;
     return 1;
   },
+  // op_version.cc: int8 input, weights and output is version 4.
+  quant: { kind: 'affine', weight: 1, bias: 2, channelAxis: 0, int8Version: 4 },
 };
 
 /** Float activation `x` with int8 weights `w`: TFLite's hybrid (dynamic-range) kernels. */

@@ -34,7 +34,27 @@ export interface OpDef {
   readsOnlyShapes?: boolean;
   /** The operator version this instance needs (TFLite's op_version rules); 1 when absent. */
   version?(op: TflOp): number;
+  /** How full-integer quantization treats the op (absent: it stays float, like `floatOnly`). */
+  quant?: QuantTrait;
 }
+
+/**
+ * The op's full-integer (int8) quantization behaviour, after the MLIR quantizer's op traits
+ * (tfl_ops.td): `int8Version` is the least version op_version.cc gives the op's int8 form.
+ * - `affine`: weights (operand `weight`) int8 symmetric per channel along `channelAxis`, bias
+ *   (operand `bias`) int32 at input scale × weight scale; output from its calibrated range.
+ * - `ownRange`: every float operand int8 per tensor; the output from its calibrated range.
+ * - `sameScale`: the output keeps input 0's scale and zero point (SameOperandsAndResultsScale);
+ *   with `fromOutput`, every input is instead brought to the output's range (CONCATENATION).
+ * - `fixedOutput`: the output's parameters are fixed by the spec (FixedOutputRangeInterface).
+ * - `floatOnly`: no int8 kernel; the op stays float between DEQUANTIZE and QUANTIZE.
+ */
+export type QuantTrait =
+  | { kind: 'affine'; weight: number; bias: number | null; channelAxis: number; int8Version: number }
+  | { kind: 'ownRange'; int8Version: number }
+  | { kind: 'sameScale'; fromOutput?: boolean; int8Version: number }
+  | { kind: 'fixedOutput'; scale: number; zeroPoint: number; int8Version: number }
+  | { kind: 'floatOnly' };
 
 /** Rewrites a TF op into TFLite ops, returning the tensors that replace its outputs, in order. */
 export interface TfLegalization {

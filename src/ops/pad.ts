@@ -46,6 +46,7 @@ function padVersion(op: TflOp): number {
 
 const pad: OpDef = {
   builtin: BuiltinOperator.PAD,
+  quant: { kind: 'sameScale', int8Version: 2 },
   infer: (op) => [{ dtype: requireDtype(inputOf(op, 0)), shape: paddedShape(op) }],
   evaluate: (_op, [x, paddings]) => [padConstant(x!, toNumbers(paddings!), null)],
   version: padVersion,

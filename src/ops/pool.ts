@@ -95,6 +95,9 @@ export function spatialOut(shape: Shape, h: number, w: number, channels: number)
 function poolDef(builtin: BuiltinOperator, kind: 'max' | 'avg'): OpDef {
   return {
     builtin,
+    // op_version.cc: int8 pooling is version 2; the window keeps its input's scale.
+    quant: { kind: 'sameScale', int8Version: 2 },
+    version: (op) => (op.inputs[0]?.dtype === 'int8' ? 2 : 1),
     infer(op: TflOp) {
       const x = inputOf(op, 0);
       const o = optionsAs(op, Pool2DOptionsT);

@@ -113,8 +113,9 @@ const quantize: OpDef = {
     return [out];
   },
   version(op) {
-    const dtype = op.outputs[0]?.dtype;
-    return dtype === 'int16' ? 3 : dtype === 'int8' || dtype === 'uint8' ? 2 : 1;
+    // op_version.cc: per-channel output 3, int16 output 2, int8/uint8 per tensor 1.
+    if (isPerChannel(op.outputs[0])) return 3;
+    return op.outputs[0]?.dtype === 'int16' ? 2 : 1;
   },
 };
 

@@ -79,6 +79,7 @@ function reduceDef(row: ReduceRow): OpDef {
       return [reduce(x!, toNumbers(axes!), keepDimsOf(op), row.kind)];
     },
     version: (op) => row.version(op.inputs[0]?.dtype ?? null),
+    ...(row.builtin === BuiltinOperator.MEAN ? { quant: { kind: 'ownRange', int8Version: 2 } as const } : {}),
   };
 }
 
@@ -122,6 +123,8 @@ const softmaxDef: OpDef = {
   infer: sameAsInput,
   evaluate: (op, [x]) => [softmax(x!, optionsAs(op, SoftmaxOptionsT).beta)],
   version: (op) => int8Or16(2, 3)(op.inputs[0]?.dtype ?? null),
+  // The quantization spec: int8 SOFTMAX outputs 1/256 with zero point -128.
+  quant: { kind: 'fixedOutput', scale: 1 / 256, zeroPoint: -128, int8Version: 2 },
 };
 
 const logSoftmaxDef: OpDef = {

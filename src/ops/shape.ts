@@ -32,6 +32,7 @@ export function resolveReshape(target: readonly number[], inputShape: Shape): nu
 
 const reshape: OpDef = {
   builtin: BuiltinOperator.RESHAPE,
+  quant: { kind: 'sameScale', int8Version: 1 },
   infer(op) {
     const x = inputOf(op, 0);
     const target = constInts(op.inputs[1]);
@@ -46,6 +47,7 @@ const reshape: OpDef = {
 
 const transpose: OpDef = {
   builtin: BuiltinOperator.TRANSPOSE,
+  quant: { kind: 'sameScale', int8Version: 2 },
   infer(op) {
     const x = inputOf(op, 0);
     const perm = constInts(op.inputs[1]);
@@ -74,6 +76,7 @@ function squeezedShape(shape: readonly number[], dims: readonly number[]): numbe
 
 const squeeze: OpDef = {
   builtin: BuiltinOperator.SQUEEZE,
+  quant: { kind: 'sameScale', int8Version: 1 },
   infer(op) {
     const x = inputOf(op, 0);
     const dims = op.options?.value instanceof SqueezeOptionsT ? op.options.value.squeezeDims : [];

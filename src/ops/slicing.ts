@@ -64,6 +64,8 @@ const concatenation: OpDef = {
     return [out];
   },
   version: byDtype(0, { int8: 2, int16: 3, uint32: 4 }),
+  // Inputs and output share one scale: inputs are requantized to the output's range.
+  quant: { kind: 'sameScale', fromOutput: true, int8Version: 2 },
 };
 
 const pack: OpDef = {

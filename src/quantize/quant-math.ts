@@ -65,8 +65,14 @@ export interface SymmetricQuantized {
  * Symmetric narrow-range int8 quantization of float weights, per channel along `axis` or per
  * tensor (axis null).
  */
-export function quantizeSymmetricInt8(values: ArrayLike<number>, shape: readonly number[], axis: number | null): SymmetricQuantized {
-  const scales = absMaxPerChannel(values, shape, axis).map((m) => symmetricScale(m));
+export function quantizeSymmetricInt8(
+  values: ArrayLike<number>,
+  shape: readonly number[],
+  axis: number | null,
+  /** Per-channel lower bounds on the scale (a bias that would overflow int32 widens it). */
+  minScales?: readonly number[],
+): SymmetricQuantized {
+  const scales = absMaxPerChannel(values, shape, axis).map((m, c) => Math.max(symmetricScale(m), minScales?.[c] ?? 0));
   const channels = scales.length;
   const inner = axis === null ? values.length : shape.slice(axis + 1).reduce((a, b) => a * b, 1);
   const out = new Int8Array(values.length);
@@ -76,4 +82,75 @@ export function quantizeSymmetricInt8(values: ArrayLike<number>, shape: readonly
     out[i] = Math.min(INT8_WEIGHT_MAX, Math.max(-INT8_WEIGHT_MAX, q));
   }
   return { values: out, scale: scales.map((s) => Math.fround(s)) };
+}
+
+/** Signed 8 bits, TFLite's activation range. */
+export const INT8_MIN = -128;
+export const INT8_MAX = 127;
+
+export interface AffineParams {
+  /** As float32, the precision the file and the runtime use. */
+  scale: number;
+  zeroPoint: number;
+}
+
+/**
+ * Asymmetric per-tensor parameters of an activation range, exactly as TFLite's
+ * GetAsymmetricQuantizationParams (tensorflow/lite/tools/optimize/quantization_utils.cc): the
+ * range is widened to include 0, scale = (max - min) / (qmax - qmin) and the zero point
+ * qmin - min / scale, clamped and rounded half away from zero, all in float32 arithmetic.
+ */
+export function asymmetricParams(rangeMin: number, rangeMax: number, qmin = INT8_MIN, qmax = INT8_MAX): AffineParams {
+  const f = Math.fround;
+  const min = Math.min(f(rangeMin), 0);
+  const max = Math.max(f(rangeMax), 0);
+  const scale = f(f(max - min) / f(qmax - qmin));
+  // A range of exactly [0, 0] has no scale upstream (0); a runtime needs a positive one.
+  if (scale === 0) return { scale: 1, zeroPoint: 0 };
+  const fromMin = f(qmin - f(min / scale));
+  const zeroPoint = fromMin < qmin ? qmin : fromMin > qmax ? qmax : roundHalfAwayFromZero(fromMin);
+  return { scale, zeroPoint };
+}
+
+/** Float values as int8 at the given parameters: round(x / scale) + zeroPoint, clamped. */
+export function quantizeAffineInt8(values: ArrayLike<number>, params: AffineParams): Int8Array {
+  const out = new Int8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const q = roundHalfAwayFromZero(values[i]! / params.scale) + params.zeroPoint;
+    out[i] = Math.min(INT8_MAX, Math.max(INT8_MIN, q));
+  }
+  return out;
+}
+
+/**
+ * A bias as int32 with zero point 0 and scale inputScale × weightScale[channel] (one weight scale
+ * for a per-tensor weight), as the spec requires. Returns the values and the per-channel scales.
+ */
+export function quantizeBiasInt32(values: ArrayLike<number>, inputScale: number, weightScales: readonly number[]): { values: Int32Array; scale: number[] } {
+  const scales = weightScales.length === 1 ? [Math.fround(inputScale * weightScales[0]!)] : weightScales.map((s) => Math.fround(inputScale * s));
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const scale = scales.length === 1 ? scales[0]! : scales[i]!;
+    const q = scale === 0 ? 0 : roundHalfAwayFromZero(values[i]! / scale);
+    out[i] = Math.min(2147483647, Math.max(-2147483647, q));
+  }
+  return { values: out, scale: scales };
+}
+
+const INT32_MAX = 2147483647;
+
+/**
+ * The least weight scale per channel that keeps the bias within half the int32 range at
+ * inputScale × weightScale, as TFLite's AdjustWeightsForBiasScale widens it: channel c needs
+ * |bias_c| < 0.5 · inputScale · scale_c · INT32_MAX (per tensor: the largest |bias|).
+ * Zeros where no widening is needed.
+ */
+export function biasSafeWeightScales(bias: ArrayLike<number>, inputScale: number, channels: number): number[] {
+  const need = (b: number) => (2 * Math.abs(b)) / (INT32_MAX * inputScale);
+  if (channels === 1) {
+    let m = 0;
+    for (let i = 0; i < bias.length; i++) m = Math.max(m, Math.abs(bias[i]!));
+    return [need(m)];
+  }
+  return Array.from({ length: channels }, (_, c) => need(bias[c] ?? 0));
 }

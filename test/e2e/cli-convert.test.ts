@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
 import { readTflite } from '../../src/import/tflite.js';
+import { runTflite } from '../harness/litert.js';
 import { runCli } from '../helpers/cli.js';
 import { modelPath } from '../helpers/fixtures.js';
 
@@ -64,7 +66,7 @@ describe('conversion errors: one line, exit code, no output file', () => {
     [['--input_arrays', 'X', '--input_shapes', '1,784:1,3'], 2, /--input_shapes gives 2 shapes for 1 inputs/],
     [['--input_shapes', '1,x'], 2, /"x" is not a dimension/],
     [['--inference_type', 'INT8'], 2, /--inference_type INT8 is not supported yet/],
-    [['--quantize', 'int8'], 2, /--quantize int8 is not supported yet/],
+    [['--quantize', 'int8'], 2, /--quantize int8 needs --representative_dataset or --calibration_input/],
   ])('%j', (flags, code, message) => {
     const out = path.join(dir, 'bad.tflite');
     const result = runCli([FC, '-o', out, ...flags]);
@@ -72,5 +74,22 @@ describe('conversion errors: one line, exit code, no output file', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(message);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('--quantize int8 from the command line', () => {
+  test('needs a dataset or ranges; with one, writes an int8 model that LiteRT.js runs', async () => {
+    const out = path.join(dir, 'int8.tflite');
+    const refused = runCli([FC, '-o', out, '--quantize', 'int8']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--representative_dataset|--calibration_input/);
+    expect(existsSync(out)).toBe(false);
+    const result = runCli([FC, '-o', out, '--quantize', 'int8', '--representative_dataset', 'random', '--calibration_samples', '8']);
+    expect(result.code).toBe(0);
+    const model = readTflite(new Uint8Array(readFileSync(out)));
+    const fc = model.main.ops.filter((op) => op.dialect === 'tfl' && op.builtin === BuiltinOperator.FULLY_CONNECTED);
+    expect(fc.map((op) => [op.inputs[1]!.dtype, op.outputs[0]!.dtype])).toEqual([['int8', 'int8'], ['int8', 'int8'], ['int8', 'int8']]);
+    const { outputs } = await runTflite(new Uint8Array(readFileSync(out)), [new Float32Array(784).fill(0.5)]);
+    expect(outputs[0]!.data.length).toBe(10);
   });
 });

@@ -1,0 +1,281 @@
+/**
+ * Full-integer post-training quantization (TF's `optimizations=[DEFAULT]` with a representative
+ * dataset, `inference_input/output_type`), to the TFLite int8 quantization spec. One generic
+ * pass: every op's behaviour comes from the `quant` trait on its definition (op-def.ts), so
+ * adding an op to this mode means declaring its trait, nothing here.
+ *
+ * - Activations: int8 asymmetric per tensor, parameters from the calibrated ranges
+ *   (asymmetricParams, TFLite's own formula); the ranges are given by tensor name.
+ * - `affine` ops: weights int8 symmetric [-127, 127] per channel along the trait's axis (per tensor
+ *   with `perChannel: false`), bias int32 at input scale × weight scale, zero point 0.
+ * - `sameScale`: the output reuses input 0's parameters; `fromOutput` (CONCATENATION) brings every
+ *   input to the output's parameters, inserting a requantizing QUANTIZE where they differ.
+ * - `fixedOutput`: the spec's parameters (LOGISTIC and SOFTMAX 1/256, -128; TANH 1/128, 0).
+ * - Ops without a trait (or whose operands lack ranges) stay float: a DEQUANTIZE feeds them from
+ *   int8 producers and a QUANTIZE takes their outputs back to int8 consumers.
+ * Quantized ops keep their tensors (renamed only at float outputs), so names stay those of the
+ * float model; each quantized op gets at least the version op_version.cc gives its int8 form.
+ */
+import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
+import type { Graph, Model } from '../ir/graph.js';
+import { createTflOp, type Op, type TflOp } from '../ir/op.js';
+import { bytesOf, constValues, Tensor, type QuantParams } from '../ir/tensor.js';
+import type { QuantTrait } from '../ops/op-def.js';
+import type { OpRegistry } from '../ops/registry.js';
+import { asymmetricParams, biasSafeWeightScales, quantizeAffineInt8, quantizeBiasInt32, quantizeSymmetricInt8, type AffineParams } from './quant-math.js';
+
+export interface Int8Range {
+  min: number;
+  max: number;
+}
+
+export type InferenceType = 'float32' | 'int8';
+
+export interface Int8QuantizeOptions {
+  /** Calibrated float range of each activation, by tensor name. */
+  ranges: Readonly<Record<string, Int8Range>>;
+  /** Per-channel weights (default); false quantizes each weight per tensor. */
+  perChannel?: boolean | undefined;
+  /** The model's input and output types (default float32: QUANTIZE / DEQUANTIZE at the edges). */
+  inferenceInputType?: InferenceType | undefined;
+  inferenceOutputType?: InferenceType | undefined;
+}
+
+function paramsOf(t: Tensor): AffineParams {
+  return { scale: t.quant!.scale[0]!, zeroPoint: t.quant!.zeroPoint[0]! };
+}
+
+function perTensor(p: AffineParams): QuantParams {
+  return { scale: [p.scale], zeroPoint: [p.zeroPoint], axis: 0 };
+}
+
+function sameParams(a: AffineParams, b: AffineParams): boolean {
+  return a.scale === b.scale && a.zeroPoint === b.zeroPoint;
+}
+
+function isFloatConstant(t: Tensor): boolean {
+  return t.dtype === 'float32' && t.isConstant && t.data?.kind === 'bytes' && t.shape !== null;
+}
+
+interface Counts {
+  quantized: number;
+  float: number;
+}
+
+class GraphQuantizer {
+  private readonly ops: Op[] = [];
+  /** Float activations produced by this pass as int8 (their tensors were retyped in place). */
+  private readonly retyped = new Set<Tensor>();
+  private readonly int8Of = new Map<Tensor, Tensor>();
+  private readonly floatOf = new Map<Tensor, Tensor>();
+  private readonly weights = new Map<Tensor, Map<number | null, Tensor>>();
+
+  constructor(
+    private readonly graph: Graph,
+    private readonly registry: OpRegistry,
+    private readonly options: Int8QuantizeOptions,
+    private readonly counts: Counts,
+  ) {}
+
+  private range(t: Tensor): AffineParams | null {
+    const r = this.options.ranges[t.name];
+    if (r === undefined || !Number.isFinite(r.min) || !Number.isFinite(r.max)) return null;
+    return asymmetricParams(r.min, r.max);
+  }
+
+  /** The int8 form of a float operand, at `want` if given (requantizing an int8 one if needed). */
+  private asInt8(t: Tensor, want?: AffineParams): Tensor {
+    if (isFloatConstant(t)) {
+      const values = constValues(t.data!, 'float32') as Float32Array;
+      let lo = 0;
+      let hi = 0;
+      for (const v of values) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+      const params = want ?? asymmetricParams(lo, hi);
+      const q = this.graph.addTensor(new Tensor(t.name, 'int8', t.shape!.slice()));
+      q.data = { kind: 'bytes', bytes: bytesOf(quantizeAffineInt8(values, params)) };
+      q.quant = perTensor(params);
+      return q;
+    }
+    let q = this.retyped.has(t) ? t : this.int8Of.get(t);
+    if (q === undefined) {
+      const params = this.range(t)!;
+      q = this.graph.addTensor(new Tensor(`${t.name}/quantized`, 'int8', t.shape?.slice() ?? null));
+      q.quant = perTensor(params);
+      this.emit(createTflOp(BuiltinOperator.QUANTIZE, q.name, [t], [q]));
+      this.int8Of.set(t, q);
+    }
+    if (want === undefined || sameParams(paramsOf(q), want)) return q;
+    const requantized = this.graph.addTensor(new Tensor(`${t.name}/requantized`, 'int8', q.shape?.slice() ?? null));
+    requantized.quant = perTensor(want);
+    this.emit(createTflOp(BuiltinOperator.QUANTIZE, requantized.name, [q], [requantized]));
+    return requantized;
+  }
+
+  /** The float form of an operand this pass retyped to int8 (others are returned as they are). */
+  private asFloat(t: Tensor): Tensor {
+    if (!this.retyped.has(t)) return t;
+    let f = this.floatOf.get(t);
+    if (f === undefined) {
+      f = this.graph.addTensor(new Tensor(`${t.name}/dequantized`, 'float32', t.shape?.slice() ?? null));
+      this.emit(createTflOp(BuiltinOperator.DEQUANTIZE, f.name, [t], [f]));
+      this.floatOf.set(t, f);
+    }
+    return f;
+  }
+
+  private emit(op: TflOp): void {
+    this.registry.inferInto(op);
+    this.ops.push(op);
+  }
+
+  /** Whether the op's operands and output let it run in int8 under its trait. */
+  private canQuantize(op: TflOp, trait: Exclude<QuantTrait, { kind: 'floatOnly' }>): boolean {
+    if (op.outputs.length !== 1 || op.outputs[0]!.dtype !== 'float32') return false;
+    const out = op.outputs[0]!;
+    const needsOutputRange = trait.kind === 'affine' || trait.kind === 'ownRange' || (trait.kind === 'sameScale' && trait.fromOutput === true);
+    if (needsOutputRange && this.range(out) === null) return false;
+    const floats = op.inputs.filter((t): t is Tensor => t !== null && t !== undefined && (t.dtype === 'float32' || this.retyped.has(t)));
+    if (floats.length === 0) return false;
+    if (trait.kind === 'affine') {
+      const x = op.inputs[0];
+      const w = op.inputs[trait.weight];
+      const b = trait.bias === null ? null : op.inputs[trait.bias];
+      if (!x || !w || !isFloatConstant(w) || (b && !isFloatConstant(b))) return false;
+      if (w.shape!.length <= trait.channelAxis) return false;
+      return this.retyped.has(x) || (x.dtype === 'float32' && !x.isConstant && this.range(x) !== null);
+    }
+    if (trait.kind === 'sameScale' && trait.fromOutput !== true) {
+      const x = op.inputs[0];
+      if (!x || x.isConstant) return false;
+    }
+    return floats.every((t) => isFloatConstant(t) || this.retyped.has(t) || this.range(t) !== null);
+  }
+
+  private quantizeOp(op: TflOp, trait: Exclude<QuantTrait, { kind: 'floatOnly' }>): void {
+    const out = op.outputs[0]!;
+    const floatOperand = (t: Tensor | null | undefined): t is Tensor => t !== null && t !== undefined && (t.dtype === 'float32' || this.retyped.has(t));
+    let outParams: AffineParams;
+    switch (trait.kind) {
+      case 'affine': {
+        const x = this.asInt8(op.inputs[0]!);
+        const inputScale = paramsOf(x).scale;
+        const axis = this.options.perChannel === false ? null : trait.channelAxis;
+        const b = trait.bias === null ? null : op.inputs[trait.bias];
+        const w = this.quantizedWeight(op.inputs[trait.weight]!, axis, b ?? null, inputScale);
+        op.inputs[0] = x;
+        op.inputs[trait.weight] = w;
+        if (trait.bias !== null && b) op.inputs[trait.bias] = this.quantizedBias(b, inputScale, w.quant!.scale);
+        outParams = this.range(out)!;
+        break;
+      }
+      case 'ownRange':
+        op.inputs = op.inputs.map((t) => (floatOperand(t) ? this.asInt8(t) : t));
+        outParams = this.range(out)!;
+        break;
+      case 'sameScale':
+        if (trait.fromOutput === true) {
+          outParams = this.range(out)!;
+          const want = outParams;
+          op.inputs = op.inputs.map((t) => (floatOperand(t) ? this.asInt8(t, want) : t));
+        } else {
+          const x = this.asInt8(op.inputs[0]!);
+          op.inputs[0] = x;
+          outParams = paramsOf(x);
+        }
+        break;
+      case 'fixedOutput':
+        op.inputs[0] = this.asInt8(op.inputs[0]!);
+        outParams = { scale: trait.scale, zeroPoint: trait.zeroPoint };
+        break;
+    }
+    out.dtype = 'int8';
+    out.quant = perTensor(outParams);
+    this.retyped.add(out);
+    const def = this.registry.def(op.builtin);
+    op.version = Math.max(def?.version?.(op) ?? 1, trait.int8Version);
+    this.ops.push(op);
+    this.counts.quantized++;
+  }
+
+  /** The int8 weight; widened per channel where the bias would overflow int32 (then not shared). */
+  private quantizedWeight(w: Tensor, axis: number | null, bias: Tensor | null, inputScale: number): Tensor {
+    const floats = constValues(w.data!, 'float32') as Float32Array;
+    const channels = axis === null ? 1 : w.shape![axis]!;
+    const minScales = bias === null ? [] : biasSafeWeightScales(constValues(bias.data!, 'float32') as Float32Array, inputScale, channels);
+    const natural = quantizeSymmetricInt8(floats, w.shape!, axis);
+    if (minScales.some((m, c) => m > natural.scale[c]!)) {
+      const { values, scale } = quantizeSymmetricInt8(floats, w.shape!, axis, minScales);
+      const widened = this.graph.addTensor(new Tensor(w.name, 'int8', w.shape!.slice()));
+      widened.data = { kind: 'bytes', bytes: bytesOf(values) };
+      widened.quant = { scale, zeroPoint: scale.map(() => 0), axis: axis ?? 0 };
+      return widened;
+    }
+    let copies = this.weights.get(w);
+    if (copies === undefined) this.weights.set(w, (copies = new Map()));
+    let q = copies.get(axis);
+    if (q === undefined) {
+      const { values, scale } = natural;
+      q = this.graph.addTensor(new Tensor(w.name, 'int8', w.shape!.slice()));
+      q.data = { kind: 'bytes', bytes: bytesOf(values) };
+      q.quant = { scale, zeroPoint: scale.map(() => 0), axis: axis ?? 0 };
+      copies.set(axis, q);
+    }
+    return q;
+  }
+
+  private quantizedBias(b: Tensor, inputScale: number, weightScales: readonly number[]): Tensor {
+    const { values, scale } = quantizeBiasInt32(constValues(b.data!, 'float32') as Float32Array, inputScale, weightScales);
+    const q = this.graph.addTensor(new Tensor(b.name, 'int32', b.shape!.slice()));
+    q.data = { kind: 'bytes', bytes: bytesOf(values) };
+    q.quant = { scale, zeroPoint: scale.map(() => 0), axis: 0 };
+    return q;
+  }
+
+  run(model: Model): void {
+    const { graph } = this;
+    if (this.options.inferenceInputType === 'int8') {
+      for (const t of graph.inputs) {
+        const params = t.dtype === 'float32' ? this.range(t) : null;
+        if (params === null) continue;
+        t.dtype = 'int8';
+        t.quant = perTensor(params);
+        this.retyped.add(t);
+      }
+    }
+    for (const op of graph.ops) {
+      const trait = op.dialect === 'tfl' ? this.registry.def(op.builtin)?.quant : undefined;
+      if (op.dialect === 'tfl' && trait !== undefined && trait.kind !== 'floatOnly' && this.canQuantize(op, trait)) {
+        this.quantizeOp(op, trait);
+        continue;
+      }
+      op.inputs = op.inputs.map((t) => (t === null ? null : this.asFloat(t)));
+      if (op.outputs.some((t) => t.dtype === 'float32')) this.counts.float++;
+      this.ops.push(op);
+    }
+    if (this.options.inferenceOutputType !== 'int8') {
+      graph.outputs = graph.outputs.map((t) => {
+        if (!this.retyped.has(t)) return t;
+        // The float output keeps the tensor's name, which users and signatures know.
+        const name = t.name;
+        t.name = `${name}/int8`;
+        const f = this.asFloat(t);
+        f.name = name;
+        for (const sig of model.signatures) for (const o of sig.outputs) if (o.tensor === t) o.tensor = f;
+        return f;
+      });
+    }
+    graph.ops = this.ops;
+    graph.pruneTensors();
+  }
+}
+
+/** Quantizes the main graph to int8 in place; returns a one-line summary. */
+export function quantizeModelInt8(model: Model, registry: OpRegistry, options: Int8QuantizeOptions): string {
+  const counts: Counts = { quantized: 0, float: 0 };
+  new GraphQuantizer(model.main, registry, options, counts).run(model);
+  const float = counts.float > 0 ? `, ${counts.float} left float` : '';
+  return `quantized ${counts.quantized} ops to int8${float}`;
+}
