@@ -20,6 +20,8 @@ export interface Int8Options {
   perChannel?: boolean | undefined;
   inferenceInputType?: InferenceType | undefined;
   inferenceOutputType?: InferenceType | undefined;
+  /** TF's target_ops TFLITE_BUILTINS_INT8 alone: an op that cannot run in int8 is an error. */
+  int8OpsOnly?: boolean | undefined;
 }
 
 export interface Int8Result {

@@ -21,6 +21,7 @@ import { readModelFile, shardReader } from '../api/files.js';
 import { readTflite, type Model } from '../api/index.js';
 import { quantizeCalibratedInt8, type InferenceType, type Int8Options } from '../api/quantize-int8.js';
 import { withFile } from '../util/errors.js';
+import { calibrationFlags, int8Flags, int8OpsOnly } from './quantize-flags.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -77,50 +78,47 @@ function buildParser(args: string[], io: CliIo): Argv {
       },
     )
     .command(
+      'quantize <input>',
+      'Quantize a float .tflite to full integer (TFLite\'s quantize_model job)',
+      (y) =>
+        calibrationFlags(
+          int8Flags(
+            y
+              .positional('input', { type: 'string', demandOption: true, describe: 'Float .tflite model' })
+              .option('output_file', { alias: ['output-file', 'o'], type: 'string', describe: 'Output .tflite file' })
+              .option('quantize', { type: 'string', default: 'int8', describe: 'Quantization mode: int8 (full integer; needs --representative_dataset)' }),
+          ),
+        ),
+      async (argv) => {
+        if (argv.quantize !== 'int8') throw new UsageError(`quantize: --quantize ${argv.quantize} is not supported (only int8)`);
+        // The convert command's .tflite int8 path, with the conversion flags at their defaults.
+        const defaults = { inference_type: 'FLOAT', allow_custom_ops: false, quantize_to_float16: false, post_training_quantize: false, drop_control_dependency: true };
+        await convert({ ...argv, ...defaults, input: undefined, tflite_file: argv.input }, io);
+      },
+    )
+    .command(
       '$0 [input]',
       'Convert a model to .tflite',
       (y) =>
-        y
-          .positional('input', { type: 'string', describe: 'Input model (format detected from its content)' })
-          .option('tflite_file', { alias: 'tflite-file', type: 'string', describe: 'Input .tflite to read and rewrite' })
-          .option('graph_def_file', { alias: 'graph-def-file', type: 'string', describe: 'Input frozen GraphDef (.pb/.pbtxt)' })
-          .option('tfjs_graph_model', { alias: 'tfjs-graph-model', type: 'string', describe: 'Input tfjs graph model (model.json beside its weight shards)' })
-          .option('output_file', { alias: ['output-file', 'o'], type: 'string', describe: 'Output .tflite file' })
-          .option('input_arrays', { alias: 'input-arrays', type: 'string', describe: 'Comma-separated input node names (default: the Placeholders)' })
-          .option('output_arrays', { alias: 'output-arrays', type: 'string', describe: 'Comma-separated output node names (default: nodes nobody reads)' })
-          .option('input_shapes', { alias: 'input-shapes', type: 'string', describe: 'Input shapes, colon-separated per input: 1,224,224,3:1,10' })
-          .option('inference_type', { alias: 'inference-type', type: 'string', default: 'FLOAT', describe: 'FLOAT' })
-          .option('allow_custom_ops', { alias: 'allow-custom-ops', type: 'boolean', default: false, describe: 'Emit unsupported TF ops as CUSTOM ops' })
-          .option('quantize_to_float16', { alias: 'quantize-to-float16', type: 'boolean', default: false, describe: 'Store weights as float16 (same as --quantize float16)' })
-          .option('quantize', { type: 'string', describe: 'Quantization mode: dynamic (int8 weights, hybrid kernels), float16, or int8 (full integer; needs --representative_dataset)' })
-          .option('inference_input_type', { alias: 'inference-input-type', type: 'string', default: 'FLOAT', describe: 'With --quantize int8: the model input type, FLOAT or INT8' })
-          .option('inference_output_type', { alias: 'inference-output-type', type: 'string', default: 'FLOAT', describe: 'With --quantize int8: the model output type, FLOAT or INT8' })
-          .option('disable_per_channel', { alias: 'disable-per-channel', type: 'boolean', default: false, describe: 'With --quantize int8: one scale per weight tensor' })
-          .option('post_training_quantize', { alias: 'post-training-quantize', type: 'boolean', default: false, describe: 'Quantize weights to int8 (same as --quantize dynamic; with --quantize_to_float16, float16)' })
-          .option('representative_dataset', {
-            alias: ['representative-dataset', 'representative-data'],
-            type: 'string',
-            describe: 'Calibration samples: a .js/.mjs/.ts script, a .npy or .npz file, a folder of .npy files or of JPEG/PNG images, or random',
-          })
-          .option('calibration_samples', { alias: 'calibration-samples', type: 'number', describe: 'Use at most N samples (default: all; 100 for generators)' })
-          .option('calibration_method', {
-            alias: 'calibration-method',
-            type: 'string',
-            default: 'minmax',
-            describe: 'minmax, moving_average, or from a histogram: percentile, entropy (min KL divergence), mse (min int8 error)',
-          })
-          .option('calibration_percentile', {
-            alias: 'calibration-percentile',
-            type: 'number',
-            describe: 'percentile method: % of values kept, half the rest cut from each tail (0 < p <= 100, default 99.99)',
-          })
-          .option('calibration_output', { alias: 'calibration-output', type: 'string', describe: 'Write the activation ranges to this JSON file' })
-          .option('calibration_input', { alias: 'calibration-input', type: 'string', describe: 'Reuse ranges from this JSON file (its entries override measured ones)' })
-          // nargs: 1 so that a value starting with a minus (-1,1) is taken as the value, not a flag.
-          .option('input_range', { alias: 'input-range', type: 'string', nargs: 1, describe: 'Range of random calibration data, or what image pixels 0..255 map onto: 0,1 or -1,1' })
-          .option('mean_values', { alias: 'mean-values', type: 'string', nargs: 1, describe: 'Images: (pixel - mean) / std; one mean or one per channel, e.g. 123.68,116.78,103.94' })
-          .option('std_dev_values', { alias: 'std-dev-values', type: 'string', nargs: 1, describe: 'Images: the std of (pixel - mean) / std; one value or one per channel' })
-          .option('drop_control_dependency', { alias: 'drop-control-dependency', type: 'boolean', default: true, describe: 'Ignore control edges (TFLite has none)' }),
+        calibrationFlags(
+          int8Flags(
+            y
+              .positional('input', { type: 'string', describe: 'Input model (format detected from its content)' })
+              .option('tflite_file', { alias: 'tflite-file', type: 'string', describe: 'Input .tflite to read and rewrite' })
+              .option('graph_def_file', { alias: 'graph-def-file', type: 'string', describe: 'Input frozen GraphDef (.pb/.pbtxt)' })
+              .option('tfjs_graph_model', { alias: 'tfjs-graph-model', type: 'string', describe: 'Input tfjs graph model (model.json beside its weight shards)' })
+              .option('output_file', { alias: ['output-file', 'o'], type: 'string', describe: 'Output .tflite file' })
+              .option('input_arrays', { alias: 'input-arrays', type: 'string', describe: 'Comma-separated input node names (default: the Placeholders)' })
+              .option('output_arrays', { alias: 'output-arrays', type: 'string', describe: 'Comma-separated output node names (default: nodes nobody reads)' })
+              .option('input_shapes', { alias: 'input-shapes', type: 'string', describe: 'Input shapes, colon-separated per input: 1,224,224,3:1,10' })
+              .option('inference_type', { alias: 'inference-type', type: 'string', default: 'FLOAT', describe: 'FLOAT' })
+              .option('allow_custom_ops', { alias: 'allow-custom-ops', type: 'boolean', default: false, describe: 'Emit unsupported TF ops as CUSTOM ops' })
+              .option('quantize_to_float16', { alias: 'quantize-to-float16', type: 'boolean', default: false, describe: 'Store weights as float16 (same as --quantize float16)' })
+              .option('quantize', { type: 'string', describe: 'Quantization mode: dynamic (int8 weights, hybrid kernels), float16, or int8 (full integer; needs --representative_dataset)' })
+              .option('post_training_quantize', { alias: 'post-training-quantize', type: 'boolean', default: false, describe: 'Quantize weights to int8 (same as --quantize dynamic; with --quantize_to_float16, float16)' })
+              .option('drop_control_dependency', { alias: 'drop-control-dependency', type: 'boolean', default: true, describe: 'Ignore control edges (TFLite has none)' }),
+          ),
+        ),
       async (argv) => convert(argv, io),
     )
     .strict()
@@ -151,6 +149,7 @@ interface ConvertArgs {
   inference_input_type: string;
   inference_output_type: string;
   disable_per_channel: boolean;
+  target_ops: string;
   drop_control_dependency: boolean;
   representative_dataset?: string | undefined;
   calibration_samples?: number | undefined;
@@ -301,11 +300,13 @@ function inferenceType(value: string, flag: string): InferenceType {
   const upper = value.toUpperCase();
   if (upper === 'FLOAT' || upper === 'FLOAT32') return 'float32';
   if (upper === 'INT8') return 'int8';
-  throw new UsageError(`${flag} ${value} is not supported (FLOAT or INT8)`);
+  if (upper === 'UINT8') return 'uint8';
+  throw new UsageError(`${flag} ${value} is not supported (FLOAT, INT8 or UINT8)`);
 }
 
 /** The int8 settings when --quantize int8 is asked for; null otherwise. */
 function int8Options(argv: ConvertArgs): Int8Options | null {
+  const opsOnly = int8OpsOnly(argv.target_ops, argv.quantize === 'int8');
   if (argv.quantize !== 'int8') return null;
   // Checked before converting: a usage error should not wait for the conversion.
   if (argv.representative_dataset === undefined && argv.calibration_input === undefined) {
@@ -315,6 +316,7 @@ function int8Options(argv: ConvertArgs): Int8Options | null {
     perChannel: !argv.disable_per_channel,
     inferenceInputType: inferenceType(argv.inference_input_type, '--inference_input_type'),
     inferenceOutputType: inferenceType(argv.inference_output_type, '--inference_output_type'),
+    int8OpsOnly: opsOnly,
   };
 }
 

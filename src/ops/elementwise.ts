@@ -48,7 +48,14 @@ const BINARY: BinaryRow[] = [
     versions: { int8: 2, int16: 3, int64: 4 },
     quant: { kind: 'ownRange', int8Version: 2 },
   },
-  { builtin: BuiltinOperator.SUB, tf: ['Sub'], fn: (x, y) => x - y, makeOptions: () => options(BuiltinOptions.SubOptions, new SubOptionsT()) },
+  {
+    builtin: BuiltinOperator.SUB,
+    tf: ['Sub'],
+    fn: (x, y) => x - y,
+    makeOptions: () => options(BuiltinOptions.SubOptions, new SubOptionsT()),
+    versions: { int8: 2, int64: 4 },
+    quant: { kind: 'ownRange', int8Version: 2 },
+  },
   {
     builtin: BuiltinOperator.MUL,
     tf: ['Mul'],
@@ -58,8 +65,22 @@ const BINARY: BinaryRow[] = [
     quant: { kind: 'ownRange', int8Version: 2 },
   },
   { builtin: BuiltinOperator.DIV, tf: ['RealDiv', 'Div'], fn: truncDiv, makeOptions: () => options(BuiltinOptions.DivOptions, new DivOptionsT()) },
-  { builtin: BuiltinOperator.MAXIMUM, tf: ['Maximum'], fn: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y)) },
-  { builtin: BuiltinOperator.MINIMUM, tf: ['Minimum'], fn: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y)) },
+  // The int8 kernels compare raw codes, so operands and output share one scale (MLIR's
+  // SameOperandsAndResultsScale): every operand is brought to the output's range.
+  {
+    builtin: BuiltinOperator.MAXIMUM,
+    tf: ['Maximum'],
+    fn: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y)),
+    versions: { int8: 2 },
+    quant: { kind: 'sameScale', fromOutput: true, int8Version: 2 },
+  },
+  {
+    builtin: BuiltinOperator.MINIMUM,
+    tf: ['Minimum'],
+    fn: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y)),
+    versions: { int8: 2 },
+    quant: { kind: 'sameScale', fromOutput: true, int8Version: 2 },
+  },
   { builtin: BuiltinOperator.SQUARED_DIFFERENCE, tf: ['SquaredDifference'], fn: (x, y) => (x - y) * (x - y) },
   { builtin: BuiltinOperator.POW, tf: ['Pow'], fn: (x, y) => x ** y },
   { builtin: BuiltinOperator.FLOOR_DIV, tf: ['FloorDiv'], fn: floorDiv },
@@ -121,12 +142,14 @@ const UNARY: UnaryRow[] = [
   { builtin: BuiltinOperator.SIN, tf: ['Sin'], fn: Math.sin },
   { builtin: BuiltinOperator.COS, tf: ['Cos'], fn: Math.cos },
   { builtin: BuiltinOperator.ELU, tf: ['Elu'], fn: (x) => (x < 0 ? Math.expm1(x) : x) },
-  { builtin: BuiltinOperator.HARD_SWISH, tf: [], fn: (x) => (x * Math.min(6, Math.max(0, x + 3))) / 6 },
+  // op_version.cc keeps HARD_SWISH and LEAKY_RELU at version 1 for int8.
+  { builtin: BuiltinOperator.HARD_SWISH, tf: [], fn: (x) => (x * Math.min(6, Math.max(0, x + 3))) / 6, quant: { kind: 'ownRange', int8Version: 1 } },
   {
     builtin: BuiltinOperator.LEAKY_RELU,
     tf: ['LeakyRelu'],
     fn: (x, op) => (x < 0 ? leakyAlpha(op) * x : x),
     optionsFrom: (op) => options(BuiltinOptions.LeakyReluOptions, new LeakyReluOptionsT(attrFloat(op, 'alpha', 0.2))),
+    quant: { kind: 'ownRange', int8Version: 1 },
   },
   { builtin: BuiltinOperator.LOGICAL_NOT, tf: ['LogicalNot'], fn: (x) => +(x === 0), bool: true },
 ];
@@ -154,6 +177,7 @@ function binaryDef(row: BinaryRow): OpDef {
 }
 
 function unaryDef(row: UnaryRow): OpDef {
+  const int8Version = row.quant !== undefined && row.quant.kind !== 'floatOnly' ? row.quant.int8Version : 1;
   return {
     builtin: row.builtin,
     infer(op) {
@@ -163,7 +187,7 @@ function unaryDef(row: UnaryRow): OpDef {
     evaluate(op, [a]) {
       return [unaryElementwise(a!, row.bool ? 'bool' : a!.dtype, (x) => row.fn(x, op))];
     },
-    ...(row.quant ? { quant: row.quant, version: (op: TflOp) => (op.inputs[0]?.dtype === 'int8' ? 2 : 1) } : {}),
+    ...(row.quant ? { quant: row.quant, version: (op: TflOp) => (op.inputs[0]?.dtype === 'int8' ? int8Version : 1) } : {}),
   };
 }
 

@@ -177,6 +177,7 @@ function spaceDepthDef(builtin: BuiltinOperator, toDepth: boolean): OpDef {
     },
     evaluate: (op, [x]) => [kernel(x!, blockSizeOf(op))],
     version: int8Is2,
+    quant: { kind: 'sameScale', int8Version: 2 },
   };
 }
 
@@ -227,6 +228,7 @@ function resizeDef(builtin: BuiltinOperator, bilinear: boolean): OpDef {
       if (p.halfPixelCenters || (!bilinear && p.alignCorners)) return 3;
       return int8Is2(op);
     },
+    quant: { kind: 'sameScale', int8Version: 2 },
   };
 }
 

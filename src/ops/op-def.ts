@@ -44,15 +44,16 @@ export interface OpDef {
  * - `affine`: weights (operand `weight`) int8 symmetric per channel along `channelAxis`, bias
  *   (operand `bias`) int32 at input scale × weight scale; output from its calibrated range.
  * - `ownRange`: every float operand int8 per tensor; the output from its calibrated range.
- * - `sameScale`: the output keeps input 0's scale and zero point (SameOperandsAndResultsScale);
- *   with `fromOutput`, every input is instead brought to the output's range (CONCATENATION).
+ * - `sameScale`: every output keeps the scale and zero point of the data input (input `operand`,
+ *   0 when absent; SPLIT's is 1) (SameOperandsAndResultsScale); with `fromOutput`, every float
+ *   input is instead brought to the (single) output's range (CONCATENATION, PACK, MAXIMUM).
  * - `fixedOutput`: the output's parameters are fixed by the spec (FixedOutputRangeInterface).
  * - `floatOnly`: no int8 kernel; the op stays float between DEQUANTIZE and QUANTIZE.
  */
 export type QuantTrait =
   | { kind: 'affine'; weight: number; bias: number | null; channelAxis: number; int8Version: number }
   | { kind: 'ownRange'; int8Version: number }
-  | { kind: 'sameScale'; fromOutput?: boolean; int8Version: number }
+  | { kind: 'sameScale'; fromOutput?: boolean; operand?: number; int8Version: number }
   | { kind: 'fixedOutput'; scale: number; zeroPoint: number; int8Version: number }
   | { kind: 'floatOnly' };
 

@@ -132,6 +132,8 @@ const logSoftmaxDef: OpDef = {
   infer: sameAsInput,
   evaluate: (_op, [x]) => [logSoftmax(x!)],
   version: (op) => (op.inputs[0]?.dtype === 'int8' ? 2 : 1),
+  // The quantization spec: int8 LOG_SOFTMAX outputs 16/256 with zero point 127 (range [-16, 0)).
+  quant: { kind: 'fixedOutput', scale: 16 / 256, zeroPoint: 127, int8Version: 2 },
 };
 
 const l2NormDef: OpDef = {

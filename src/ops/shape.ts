@@ -105,6 +105,8 @@ const expandDims: OpDef = {
   evaluate(_op, [x, axis]) {
     return [{ dtype: x!.dtype, shape: expandedShape(x!.shape, toNumbers(axis!)[0]!), data: x!.data }];
   },
+  // op_version.cc has no int8 rule for EXPAND_DIMS: version 1 takes int8.
+  quant: { kind: 'sameScale', int8Version: 1 },
 };
 
 export const SHAPE_OPS: OpDef[] = [reshape, transpose, squeeze, expandDims];

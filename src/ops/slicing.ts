@@ -77,6 +77,8 @@ const pack: OpDef = {
   },
   evaluate: (op, values) => [k.packValues(values as Value[], optionsAs(op, PackOptionsT).axis, what(op))],
   version: byDtype(0, { int8: 2, int16: 3, uint32: 4 }),
+  // One scale for all: the inputs are requantized to the output's range, as for CONCATENATION.
+  quant: { kind: 'sameScale', fromOutput: true, int8Version: 2 },
 };
 
 const unpack: OpDef = {
@@ -92,6 +94,7 @@ const unpack: OpDef = {
     return k.unpackValue(x!, k.normalizeAxis(optionsAs(op, UnpackOptionsT).axis, x!.shape.length, what(op)));
   },
   version: byDtype(0, { int8: 2, uint8: 2, bool: 3, int16: 4 }),
+  quant: { kind: 'sameScale', int8Version: 2 },
 };
 
 /** Output types of a split of `x` along `axis` (null: not constant) into `sizes` (null entries: unknown). */
@@ -114,6 +117,8 @@ const split: OpDef = {
     return k.splitValue(x!, axis, k.equalSplit(x!.shape[axis]!, num, what(op)));
   },
   version: byDtype(1, { int8: 2, int32: 3, int16: 4 }),
+  // The data is input 1 (input 0 is the axis).
+  quant: { kind: 'sameScale', operand: 1, int8Version: 2 },
 };
 
 const splitV: OpDef = {
@@ -132,6 +137,7 @@ const splitV: OpDef = {
     return k.splitValue(x!, axis, k.splitVSizes(toNumbers(sizes!), x!.shape[axis]!, what(op))!);
   },
   version: byDtype(0, { int8: 2 }),
+  quant: { kind: 'sameScale', int8Version: 2 },
 };
 
 const slice: OpDef = {
@@ -143,6 +149,7 @@ const slice: OpDef = {
   },
   evaluate: (op, [x, begin, size]) => [k.sliceValue(x!, toNumbers(begin!), toNumbers(size!), what(op))],
   version: firstOf([[dtypeIs(0, 'uint32'), 6], [rankAbove4, 5]], byDtype(0, { int16: 4, string: 3, int8: 2 })),
+  quant: { kind: 'sameScale', int8Version: 2 },
 };
 
 function stridedArgs(op: TflOp, begin: readonly number[], end: readonly number[], strides: readonly number[]): StridedSliceArgs {
@@ -176,6 +183,7 @@ const stridedSlice: OpDef = {
     [[(op) => optionsAs(op, StridedSliceOptionsT).offset, 8], [dtypeIs(0, 'uint32'), 7], [nativeMasks, 6], [dtypeIs(0, 'string'), 5], [rankAbove4, 4]],
     byDtype(0, { bool: 3, int8: 2 }),
   ),
+  quant: { kind: 'sameScale', int8Version: 2 },
 };
 
 const tile: OpDef = {
@@ -209,6 +217,8 @@ const gather: OpDef = {
     return [k.gatherValue(params!, indices!, axis, batchDims, what(op))];
   },
   version: firstOf([[dtypeIs(0, 'int4'), 7], [dtypeIs(1, 'int16'), 6], [(op) => optionsAs(op, GatherOptionsT).batchDims !== 0, 5]], byDtype(0, { int16: 4, bool: 3, int8: 2 })),
+  // The gathered values keep the table's parameters (a constant table stays float here).
+  quant: { kind: 'sameScale', int8Version: 2 },
 };
 
 const gatherNd: OpDef = {

@@ -8,20 +8,24 @@
  *   (asymmetricParams, TFLite's own formula); the ranges are given by tensor name.
  * - `affine` ops: weights int8 symmetric [-127, 127] per channel along the trait's axis (per tensor
  *   with `perChannel: false`), bias int32 at input scale × weight scale, zero point 0.
- * - `sameScale`: the output reuses input 0's parameters; `fromOutput` (CONCATENATION) brings every
- *   input to the output's parameters, inserting a requantizing QUANTIZE where they differ.
- * - `fixedOutput`: the spec's parameters (LOGISTIC and SOFTMAX 1/256, -128; TANH 1/128, 0).
+ * - `sameScale`: every output reuses the data input's parameters (SPLIT, UNPACK: all outputs);
+ *   `fromOutput` (CONCATENATION, PACK, MAXIMUM, MINIMUM) brings every input to the output's
+ *   parameters, inserting a requantizing QUANTIZE where they differ.
+ * - `fixedOutput`: the spec's parameters (LOGISTIC and SOFTMAX 1/256, -128; TANH 1/128, 0;
+ *   LOG_SOFTMAX 16/256, 127).
  * - Ops without a trait (or whose operands lack ranges) stay float: a DEQUANTIZE feeds them from
- *   int8 producers and a QUANTIZE takes their outputs back to int8 consumers.
+ *   int8 producers and a QUANTIZE takes their outputs back to int8 consumers; with `int8OpsOnly`
+ *   (TFLITE_BUILTINS_INT8) they are an UnsupportedError instead.
  * Quantized ops keep their tensors (renamed only at float outputs), so names stay those of the
  * float model; each quantized op gets at least the version op_version.cc gives its int8 form.
  */
 import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
 import type { Graph, Model } from '../ir/graph.js';
-import { createTflOp, type Op, type TflOp } from '../ir/op.js';
+import { builtinName, createTflOp, type Op, type TflOp } from '../ir/op.js';
 import { bytesOf, constValues, Tensor, type QuantParams } from '../ir/tensor.js';
 import type { QuantTrait } from '../ops/op-def.js';
 import type { OpRegistry } from '../ops/registry.js';
+import { UnsupportedError } from '../util/errors.js';
 import { asymmetricParams, biasSafeWeightScales, quantizeAffineInt8, quantizeBiasInt32, quantizeSymmetricInt8, type AffineParams } from './quant-math.js';
 
 export interface Int8Range {
@@ -29,16 +33,26 @@ export interface Int8Range {
   max: number;
 }
 
-export type InferenceType = 'float32' | 'int8';
+export type InferenceType = 'float32' | 'int8' | 'uint8';
 
 export interface Int8QuantizeOptions {
   /** Calibrated float range of each activation, by tensor name. */
   ranges: Readonly<Record<string, Int8Range>>;
   /** Per-channel weights (default); false quantizes each weight per tensor. */
   perChannel?: boolean | undefined;
-  /** The model's input and output types (default float32: QUANTIZE / DEQUANTIZE at the edges). */
+  /**
+   * The model's input and output types (default float32: QUANTIZE / DEQUANTIZE at the edges).
+   * uint8 is TFLite's modify_model_interface: the input becomes uint8 at the int8 scale with the
+   * zero point + 128 and its QUANTIZE converts it to int8; a QUANTIZE takes each int8 output to
+   * uint8 the same way.
+   */
   inferenceInputType?: InferenceType | undefined;
   inferenceOutputType?: InferenceType | undefined;
+  /**
+   * Every op with float activations must run in int8 (TF's target_ops TFLITE_BUILTINS_INT8):
+   * one that cannot is an UnsupportedError naming each, instead of staying float.
+   */
+  int8OpsOnly?: boolean | undefined;
 }
 
 function paramsOf(t: Tensor): AffineParams {
@@ -60,6 +74,8 @@ function isFloatConstant(t: Tensor): boolean {
 interface Counts {
   quantized: number;
   float: number;
+  /** The ops left float, as `TYPE "node" (why)`. */
+  floatOps: string[];
 }
 
 class GraphQuantizer {
@@ -133,7 +149,10 @@ class GraphQuantizer {
 
   /** Whether the op's operands and output let it run in int8 under its trait. */
   private canQuantize(op: TflOp, trait: Exclude<QuantTrait, { kind: 'floatOnly' }>): boolean {
-    if (op.outputs.length !== 1 || op.outputs[0]!.dtype !== 'float32') return false;
+    // Only a same-scale op passing its input's parameters on has several outputs (SPLIT, UNPACK).
+    const multiOutput = trait.kind === 'sameScale' && trait.fromOutput !== true;
+    if (op.outputs.length === 0 || (op.outputs.length > 1 && !multiOutput)) return false;
+    if (op.outputs.some((t) => t.dtype !== 'float32')) return false;
     const out = op.outputs[0]!;
     const needsOutputRange = trait.kind === 'affine' || trait.kind === 'ownRange' || (trait.kind === 'sameScale' && trait.fromOutput === true);
     if (needsOutputRange && this.range(out) === null) return false;
@@ -148,7 +167,7 @@ class GraphQuantizer {
       return this.retyped.has(x) || (x.dtype === 'float32' && !x.isConstant && this.range(x) !== null);
     }
     if (trait.kind === 'sameScale' && trait.fromOutput !== true) {
-      const x = op.inputs[0];
+      const x = op.inputs[trait.operand ?? 0];
       if (!x || x.isConstant) return false;
     }
     return floats.every((t) => isFloatConstant(t) || this.retyped.has(t) || this.range(t) !== null);
@@ -181,8 +200,9 @@ class GraphQuantizer {
           const want = outParams;
           op.inputs = op.inputs.map((t) => (floatOperand(t) ? this.asInt8(t, want) : t));
         } else {
-          const x = this.asInt8(op.inputs[0]!);
-          op.inputs[0] = x;
+          const at = trait.operand ?? 0;
+          const x = this.asInt8(op.inputs[at]!);
+          op.inputs[at] = x;
           outParams = paramsOf(x);
         }
         break;
@@ -191,9 +211,11 @@ class GraphQuantizer {
         outParams = { scale: trait.scale, zeroPoint: trait.zeroPoint };
         break;
     }
-    out.dtype = 'int8';
-    out.quant = perTensor(outParams);
-    this.retyped.add(out);
+    for (const o of op.outputs) {
+      o.dtype = 'int8';
+      o.quant = perTensor(outParams);
+      this.retyped.add(o);
+    }
     const def = this.registry.def(op.builtin);
     op.version = Math.max(def?.version?.(op) ?? 1, trait.int8Version);
     this.ops.push(op);
@@ -234,6 +256,40 @@ class GraphQuantizer {
     return q;
   }
 
+  /** Shifts int8 parameters to uint8's: the same scale, the zero point moved by 128. */
+  private uint8Params(t: Tensor): QuantParams {
+    const { scale, zeroPoint } = paramsOf(t);
+    return perTensor({ scale, zeroPoint: zeroPoint + 128 });
+  }
+
+  /** A uint8 copy of an int8 output, made by a QUANTIZE (TFLite requantizes int8 → uint8 so). */
+  private asUint8(t: Tensor, name: string): Tensor {
+    const u = this.graph.addTensor(new Tensor(name, 'uint8', t.shape?.slice() ?? null));
+    u.quant = this.uint8Params(t);
+    this.emit(createTflOp(BuiltinOperator.QUANTIZE, name, [t], [u]));
+    return u;
+  }
+
+  /**
+   * Each float input with an int8 QUANTIZE becomes uint8 at that QUANTIZE's scale, zero point +
+   * 128, so the QUANTIZE now converts uint8 → int8. Float ops that also read it get a DEQUANTIZE.
+   */
+  private uint8Inputs(): void {
+    for (const t of this.graph.inputs) {
+      const q = this.int8Of.get(t);
+      if (t.dtype !== 'float32' || q === undefined) continue;
+      t.dtype = 'uint8';
+      t.quant = this.uint8Params(q);
+      const readers = this.ops.filter((op) => op.outputs[0] !== q && op.inputs.includes(t));
+      if (readers.length === 0) continue;
+      const f = this.graph.addTensor(new Tensor(`${t.name}/dequantized`, 'float32', t.shape?.slice() ?? null));
+      const dequantize = createTflOp(BuiltinOperator.DEQUANTIZE, f.name, [t], [f]);
+      this.registry.inferInto(dequantize);
+      this.ops.unshift(dequantize);
+      for (const op of readers) op.inputs = op.inputs.map((x) => (x === t ? f : x));
+    }
+  }
+
   run(model: Model): void {
     const { graph } = this;
     if (this.options.inferenceInputType === 'int8') {
@@ -253,15 +309,23 @@ class GraphQuantizer {
       }
       op.inputs = op.inputs.map((t) => (t === null ? null : this.asFloat(t)));
       if (op.outputs.some((t) => t.dtype === 'float32')) this.counts.float++;
+      // Also an op that reads float activations (and outputs integers, like ARG_MAX) is float.
+      if (op.outputs.some((t) => t.dtype === 'float32') || op.inputs.some((t) => t?.dtype === 'float32' && !t.isConstant)) {
+        const type = op.dialect === 'tfl' ? builtinName(op.builtin) : op.type;
+        const why = trait === undefined || trait.kind === 'floatOnly' ? 'no int8 kernel' : 'an operand without a calibrated range, or a constant data input';
+        this.counts.floatOps.push(`${type} "${op.name}" (${why})`);
+      }
       this.ops.push(op);
     }
+    if (this.options.inferenceInputType === 'uint8') this.uint8Inputs();
     if (this.options.inferenceOutputType !== 'int8') {
+      const uint8 = this.options.inferenceOutputType === 'uint8';
       graph.outputs = graph.outputs.map((t) => {
         if (!this.retyped.has(t)) return t;
-        // The float output keeps the tensor's name, which users and signatures know.
+        // The float (or uint8) output keeps the tensor's name, which users and signatures know.
         const name = t.name;
         t.name = `${name}/int8`;
-        const f = this.asFloat(t);
+        const f = uint8 ? this.asUint8(t, name) : this.asFloat(t);
         f.name = name;
         for (const sig of model.signatures) for (const o of sig.outputs) if (o.tensor === t) o.tensor = f;
         return f;
@@ -274,8 +338,14 @@ class GraphQuantizer {
 
 /** Quantizes the main graph to int8 in place; returns a one-line summary. */
 export function quantizeModelInt8(model: Model, registry: OpRegistry, options: Int8QuantizeOptions): string {
-  const counts: Counts = { quantized: 0, float: 0 };
+  const counts: Counts = { quantized: 0, float: 0, floatOps: [] };
   new GraphQuantizer(model.main, registry, options, counts).run(model);
+  if (options.int8OpsOnly === true && counts.floatOps.length > 0) {
+    throw new UnsupportedError(
+      `target ops TFLITE_BUILTINS_INT8: ${counts.floatOps.length} op(s) cannot run in int8: ${counts.floatOps.join(', ')} ` +
+        '(add TFLITE_BUILTINS to --target_ops to keep them float)',
+    );
+  }
   const float = counts.float > 0 ? `, ${counts.float} left float` : '';
   return `quantized ${counts.quantized} ops to int8${float}`;
 }
