@@ -1,6 +1,6 @@
 /**
  * Fast float32 CONV_2D and DEPTHWISE_CONV_2D, same results as the reference kernels in conv.ts
- * up to the order of the additions (both sum in doubles and round once to float32). conv.ts stays
+ * up to the order of the additions and, on WebAssembly, float32 rather than double sums. conv.ts stays
  * the readable definition and the fallback for every other dtype; test/unit/kernels-fast.test.ts
  * holds the two together.
  *
@@ -11,12 +11,14 @@
  * Groups are separate GEMMs over their column and filter slices.
  *
  * DEPTHWISE_CONV_2D is direct: per output pixel the in-bounds window taps are listed once, then
- * each channel sums over them with its accumulator in a register.
+ * each channel sums over them with its accumulator in a register. It runs on WebAssembly SIMD
+ * (depthwise-wasm.ts) where available, else the plain JS loops here; useDepthwise switches.
  */
 import { makeValue, type Value } from './value.js';
-import { applyActivation } from './activation.js';
+import { activationClamp, applyActivationF32, type Clamp } from './activation.js';
 import { conv2d, depthwiseConv2d, outputSize, paddingBefore, type ConvParams } from './conv.js';
 import { gemmNT, type MatrixView } from './gemm.js';
+import { createWasmDepthwise, type DepthwiseF32, type DepthwiseGeometry } from './depthwise-wasm.js';
 
 /** Floats of im2col scratch per block: 128 KiB, so a block of patches stays in L2. */
 const SCRATCH_FLOATS = 32 * 1024;
@@ -46,12 +48,13 @@ export function conv2dFast(x: Value, filter: Value, bias: Value | null, p: ConvP
   const od = out.data as Float32Array;
   const pixels = n * oh * ow;
   const k = kh * kw * ci;
+  const clamp = activationClamp(p.activation);
   const direct = kh === 1 && kw === 1 && p.h.stride === 1 && p.w.stride === 1 && padT === 0 && padL === 0 && oh === h && ow === w;
   for (let g = 0; g < groups; g++) {
     const filterView: MatrixView = { data: fd, offset: g * perGroup * k, stride: k };
     const groupBias = bias === null ? null : (bias.data as Float32Array).subarray(g * perGroup, (g + 1) * perGroup);
     if (direct) {
-      gemmNT(pixels, perGroup, k, { data: xd, offset: g * ci, stride: c }, filterView, { data: od, offset: g * perGroup, stride: o }, groupBias);
+      gemmNT(pixels, perGroup, k, { data: xd, offset: g * ci, stride: c }, filterView, { data: od, offset: g * perGroup, stride: o }, groupBias, clamp);
       continue;
     }
     const block = Math.max(4, Math.min(pixels, Math.floor(SCRATCH_FLOATS / k / 4) * 4));
@@ -60,10 +63,10 @@ export function conv2dFast(x: Value, filter: Value, bias: Value | null, p: ConvP
       const rows = Math.min(block, pixels - p0);
       gatherPatches(xd, [n, h, w, c], g * ci, ci, [kh, kw], p, [oh, ow], [padT, padL], p0, rows, patches);
       const outView = { data: od, offset: p0 * o + g * perGroup, stride: o };
-      gemmNT(rows, perGroup, k, { data: patches, offset: 0, stride: k }, filterView, outView, groupBias);
+      gemmNT(rows, perGroup, k, { data: patches, offset: 0, stride: k }, filterView, outView, groupBias, clamp);
     }
   }
-  applyActivation(od, p.activation);
+  if (clamp === null) applyActivationF32(od, p.activation); // TANH, SIGN_BIT (NONE does nothing)
   return out;
 }
 
@@ -95,7 +98,8 @@ function gatherPatches(
         const ix = ox * p.w.stride - padL + fx * p.w.dilation;
         if (rowInside && ix >= 0 && ix < w) {
           const from = ((b * h + iy) * w + ix) * c + c0;
-          if (ci === c) patches.set(xd.subarray(from, from + ci), at);
+          // A subarray per tap costs more than copying a few channels one by one.
+          if (ci >= 32) patches.set(xd.subarray(from, from + ci), at);
           else for (let q = 0; q < ci; q++) patches[at + q] = xd[from + q]!;
         } else {
           patches.fill(0, at, at + ci);
@@ -109,33 +113,48 @@ function gatherPatches(
 /** DEPTHWISE_CONV_2D, float32: see depthwiseConv2d in conv.ts for the semantics. */
 export function depthwiseConv2dFast(x: Value, filter: Value, bias: Value | null, p: ConvParams & { multiplier: number }): Value {
   if (x.dtype !== 'float32' || !isF32(x) || !isF32(filter) || !isF32(bias)) return depthwiseConv2d(x, filter, bias, p);
-  const [n, h, w, c] = dims4(x);
-  const [, kh, kw, oc] = dims4(filter);
+  const xShape = dims4(x);
+  const [, h, w, c] = xShape;
+  const filterShape = dims4(filter);
+  const [, kh, kw, oc] = filterShape;
   const m = oc / c;
   if (!Number.isInteger(m) || (p.multiplier > 0 && p.multiplier !== m)) return depthwiseConv2d(x, filter, bias, p); // throws
-  const oh = outputSize(p.padding, h, kh, p.h);
-  const ow = outputSize(p.padding, w, kw, p.w);
-  const padT = paddingBefore(p.padding, h, kh, p.h);
-  const padL = paddingBefore(p.padding, w, kw, p.w);
-  const out = makeValue('float32', [n, oh, ow, oc]);
-  const xd = x.data as Float32Array;
-  const fd = filter.data as Float32Array;
-  const bd = bias === null ? null : (bias.data as Float32Array);
+  const g: DepthwiseGeometry = {
+    oh: outputSize(p.padding, h, kh, p.h),
+    ow: outputSize(p.padding, w, kw, p.w),
+    padT: paddingBefore(p.padding, h, kh, p.h),
+    padL: paddingBefore(p.padding, w, kw, p.w),
+    strideH: p.h.stride,
+    strideW: p.w.stride,
+    dilationH: p.h.dilation,
+    dilationW: p.w.dilation,
+  };
+  const out = makeValue('float32', [xShape[0], g.oh, g.ow, oc]);
   const od = out.data as Float32Array;
+  const bd = bias === null ? null : (bias.data as Float32Array);
+  const clamp = activationClamp(p.activation);
+  selectedDepthwise(x.data as Float32Array, xShape, filter.data as Float32Array, filterShape, bd, g, clamp, od);
+  if (clamp === null) applyActivationF32(od, p.activation); // TANH, SIGN_BIT (NONE does nothing)
+  return out;
+}
+
+/** The depthwise kernel in plain JS: sums in doubles, rounded once to float32 like the reference. */
+export const depthwiseF32Js: DepthwiseF32 = (xd, [n, h, w, c], fd, [, kh, kw, oc], bd, g, clamp, od) => {
+  const m = oc / c;
   // Offsets of the in-bounds taps of the current window: into x (pixel start) and into the filter.
   const xTaps = new Int32Array(kh * kw);
   const fTaps = new Int32Array(kh * kw);
   const acc = new Float64Array(oc);
   let at = 0;
   for (let b = 0; b < n; b++) {
-    for (let oy = 0; oy < oh; oy++) {
-      for (let ox = 0; ox < ow; ox++) {
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let ox = 0; ox < g.ow; ox++) {
         let taps = 0;
         for (let fy = 0; fy < kh; fy++) {
-          const iy = oy * p.h.stride - padT + fy * p.h.dilation;
+          const iy = oy * g.strideH - g.padT + fy * g.dilationH;
           if (iy < 0 || iy >= h) continue;
           for (let fx = 0; fx < kw; fx++) {
-            const ix = ox * p.w.stride - padL + fx * p.w.dilation;
+            const ix = ox * g.strideW - g.padL + fx * g.dilationW;
             if (ix < 0 || ix >= w) continue;
             xTaps[taps] = ((b * h + iy) * w + ix) * c;
             fTaps[taps] = (fy * kw + fx) * oc;
@@ -164,6 +183,33 @@ export function depthwiseConv2dFast(x: Value, filter: Value, bias: Value | null,
       }
     }
   }
-  applyActivation(od, p.activation);
-  return out;
+  if (clamp !== null) clampF32(od, clamp);
+};
+
+function clampF32(data: Float32Array, { lo, hi }: Clamp): void {
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i]!;
+    data[i] = x < lo ? lo : x > hi ? hi : x;
+  }
+}
+
+/**
+ * The WebAssembly SIMD depthwise kernel where the runtime has it, else plain JS;
+ * TFLITE_CONVERT_KERNELS=js in the environment forces plain JS (as for the GEMM, gemm.ts).
+ */
+function defaultDepthwise(): DepthwiseF32 {
+  if (process.env.TFLITE_CONVERT_KERNELS === 'js') return depthwiseF32Js;
+  return createWasmDepthwise() ?? depthwiseF32Js;
+}
+
+let selectedDepthwise: DepthwiseF32 = defaultDepthwise();
+
+/** The implementation depthwiseConv2dFast runs now. */
+export function currentDepthwise(): DepthwiseF32 {
+  return selectedDepthwise;
+}
+
+/** Selects the implementation depthwiseConv2dFast runs (tests and the bench compare them). */
+export function useDepthwise(implementation: DepthwiseF32): void {
+  selectedDepthwise = implementation;
 }

@@ -1,9 +1,9 @@
 /**
  * gemmNT on WebAssembly SIMD: the AssemblyScript kernel in src/kernels/wasm/gemm.as.ts (committed build in
  * gemm-wasm-binary.ts), behind the same GemmNT interface as the plain JS one. Per call, A is
- * copied into the module's memory, B (n × k) is repacked once into the kernel's k × n8 layout
- * (n rounded up to 8 with zero columns) and cached per weight array, and C is copied back out.
- * The copies are O(m·k + m·n) against O(m·n·k) multiply-adds.
+ * copied into the module's memory and C copied back out; B (n × k) is repacked once into the
+ * kernel's k × n8 layout (n rounded up to 8 with zero columns) and stays resident in the module's
+ * memory, per weight array, across calls. The copies are O(m·k + m·n) against O(m·n·k) multiply-adds.
  *
  * The kernel sums in float32, where the plain JS GEMM and the reference kernels sum in doubles:
  * results differ within float32 rounding of each sum (test/unit/kernels-fast.test.ts bounds it).
@@ -11,81 +11,83 @@
  */
 import { GEMM_WASM_BASE64 } from './gemm-wasm-binary.js';
 import type { GemmNT, MatrixView } from './gemm.js';
-
-/** The slice of the WebAssembly JS API used here (the project's lib has no DOM/wasm typings). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
+import { align4, FloatHeap, instantiateKernel, type WasmMemory } from './wasm-instance.js';
 
 interface GemmExports {
-  gemm(m: number, np: number, k: number, a: number, b: number, c: number, bias: number): void;
+  gemm(m: number, np: number, k: number, a: number, b: number, c: number, bias: number, lo: number, hi: number): void;
   memory: WasmMemory;
 }
 
-const PAGE_BYTES = 65536;
+/**
+ * Where repacked B matrices live in the module's memory: at the bottom, bump-allocated, by
+ * source array and view (weights are constants, and values are never changed once an op has
+ * returned them, so the array identifies the contents). Once RESIDENT_FLOATS are used the whole
+ * store is dropped and refilled: it holds one model's weights (MobileNetV2 1.4: 6.1 M floats)
+ * and stays bounded when B is an activation (BATCH_MATMUL) or models change.
+ */
+const RESIDENT_FLOATS = 32 * 1024 * 1024;
 
-/** Repacked B matrices, by source array and view: weights are constants, and values are never
- *  changed once an op has returned them, so the array identifies the contents. */
-type PackCache = WeakMap<Float32Array, Map<string, Float32Array>>;
+class ResidentPacks {
+  private offsets = new WeakMap<Float32Array, Map<string, number>>();
+  /** Floats in use from address 0 (a multiple of 4). */
+  top = 0;
 
-function packB(cache: PackCache, b: MatrixView, n: number, k: number, np: number): Float32Array {
-  let views = cache.get(b.data);
-  if (views === undefined) cache.set(b.data, (views = new Map()));
-  const key = `${b.offset}/${b.stride}/${n}/${k}`;
-  let packed = views.get(key);
-  if (packed === undefined) {
-    packed = new Float32Array(k * np);
+  constructor(
+    private readonly memory: FloatHeap,
+    private readonly capacity: number,
+  ) {}
+
+  /** The float offset of B (n × k) packed as k × np (zero columns from n to np), packing it on first use. */
+  offsetOf(b: MatrixView, n: number, k: number, np: number): number {
+    const key = `${b.offset}/${b.stride}/${n}/${k}`;
+    const known = this.offsets.get(b.data)?.get(key);
+    if (known !== undefined) return known;
+    const floats = align4(k * np);
+    if (this.top + floats > this.capacity) {
+      this.offsets = new WeakMap();
+      this.top = 0;
+    }
+    const at = this.top;
+    const heap = this.memory.reserve(at + floats);
+    heap.fill(0, at, at + floats);
     const bd = b.data;
     for (let j = 0; j < n; j++) {
       const row = b.offset + j * b.stride;
-      for (let p = 0; p < k; p++) packed[p * np + j] = bd[row + p]!;
+      for (let p = 0; p < k; p++) heap[at + p * np + j] = bd[row + p]!;
     }
-    views.set(key, packed);
+    this.top = at + floats;
+    let views = this.offsets.get(b.data);
+    if (views === undefined) this.offsets.set(b.data, (views = new Map()));
+    views.set(key, at);
+    return at;
   }
-  return packed;
 }
 
-/** The WebAssembly GEMM, or null where WebAssembly or its SIMD proposal is unavailable. */
-export function createWasmGemm(): GemmNT | null {
-  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  if (wasm === undefined) return null;
-  const bytes = Uint8Array.from(Buffer.from(GEMM_WASM_BASE64, 'base64'));
-  if (!wasm.validate(bytes)) return null;
-  const exports = new wasm.Instance(new wasm.Module(bytes), {}).exports as GemmExports;
-  const memory = exports.memory;
-  let heap = new Float32Array(memory.buffer);
-  const cache: PackCache = new WeakMap();
-  const ensure = (floats: number) => {
-    const bytesNeeded = floats * 4;
-    if (bytesNeeded > memory.buffer.byteLength) {
-      memory.grow(Math.ceil((bytesNeeded - memory.buffer.byteLength) / PAGE_BYTES));
-      heap = new Float32Array(memory.buffer);
-    }
-  };
-  const align = (floats: number) => (floats + 3) & ~3;
+/**
+ * The WebAssembly GEMM, or null where WebAssembly or its SIMD proposal is unavailable.
+ * residentFloats bounds the packed-B store (tests make it small to exercise the refill).
+ */
+export function createWasmGemm(residentFloats = RESIDENT_FLOATS): GemmNT | null {
+  const exports = instantiateKernel<GemmExports>(GEMM_WASM_BASE64);
+  if (exports === null) return null;
+  const memory = new FloatHeap(exports.memory);
+  const packs = new ResidentPacks(memory, residentFloats);
 
-  return (m, n, k, a, b, c, bias) => {
+  return (m, n, k, a, b, c, bias, clamp) => {
     if (m === 0 || n === 0) return;
     const np = (n + 7) & ~7;
-    const packed = packB(cache, b, n, k, np);
-    const aAt = 0;
-    const bAt = align(m * k);
-    const biasAt = bAt + k * np;
+    const bAt = packs.offsetOf(b, n, k, np);
+    // Per-call scratch above the resident packs.
+    const aAt = packs.top;
+    const biasAt = align4(aAt + m * k);
     const cAt = biasAt + np;
-    ensure(cAt + m * np);
+    const heap = memory.reserve(cAt + m * np);
     const ad = a.data;
     if (a.stride === k) heap.set(ad.subarray(a.offset, a.offset + m * k), aAt);
     else for (let i = 0; i < m; i++) heap.set(ad.subarray(a.offset + i * a.stride, a.offset + i * a.stride + k), aAt + i * k);
-    heap.set(packed, bAt);
     heap.fill(0, biasAt, biasAt + np);
     if (bias !== null) heap.set(bias.subarray(0, n), biasAt);
-    exports.gemm(m, np, k, aAt * 4, bAt * 4, cAt * 4, biasAt * 4);
+    exports.gemm(m, np, k, aAt * 4, bAt * 4, cAt * 4, biasAt * 4, clamp?.lo ?? -Infinity, clamp?.hi ?? Infinity);
     const cd = c.data;
     if (np === n && c.stride === n) cd.set(heap.subarray(cAt, cAt + m * n), c.offset);
     else for (let i = 0; i < m; i++) cd.set(heap.subarray(cAt + i * np, cAt + i * np + n), c.offset + i * c.stride);

@@ -15,6 +15,7 @@
  * WebAssembly SIMD one (gemm-wasm.ts) when available, else this plain JS one; useGemm switches.
  */
 
+import type { Clamp } from './activation.js';
 import { createWasmGemm } from './gemm-wasm.js';
 
 /** Where a row-major matrix lives: data, the offset of element [0, 0], and the row stride. */
@@ -25,13 +26,28 @@ export interface MatrixView {
 }
 
 /**
- * C = A·Bᵀ + bias. B's values must not change while its array lives: an implementation may keep
+ * C = A·Bᵀ + bias, clamped to [clamp.lo, clamp.hi] when a clamp is given (a fused RELU-like
+ * activation, applied as C is stored). B's values must not change while its array lives: an implementation may keep
  * a repacked copy of B per array (B is a weight matrix in every hot use).
  */
-export type GemmNT = (m: number, n: number, k: number, a: MatrixView, b: MatrixView, c: MatrixView, bias: Float32Array | null) => void;
+export type GemmNT = (m: number, n: number, k: number, a: MatrixView, b: MatrixView, c: MatrixView, bias: Float32Array | null, clamp?: Clamp | null) => void;
 
 /** C (m×n) = A (m×k) · Bᵀ (B is n×k) + bias (n, or none), in plain JS. */
-export const gemmNTScalar: GemmNT = (m, n, k, a, b, c, bias) => {
+export const gemmNTScalar: GemmNT = (m, n, k, a, b, c, bias, clamp) => {
+  gemmNTScalarUnclamped(m, n, k, a, b, c, bias);
+  if (clamp === undefined || clamp === null) return;
+  const { lo, hi } = clamp;
+  const cd = c.data;
+  for (let i = 0; i < m; i++) {
+    const row = c.offset + i * c.stride;
+    for (let j = row; j < row + n; j++) {
+      const x = cd[j]!;
+      cd[j] = x < lo ? lo : x > hi ? hi : x;
+    }
+  }
+};
+
+function gemmNTScalarUnclamped(m: number, n: number, k: number, a: MatrixView, b: MatrixView, c: MatrixView, bias: Float32Array | null): void {
   const ad = a.data;
   const bd = b.data;
   const cd = c.data;
@@ -111,7 +127,7 @@ export const gemmNTScalar: GemmNT = (m, n, k, a, b, c, bias) => {
       cd[c0 + j] = s + (bias ? bias[j]! : 0);
     }
   }
-};
+}
 
 /**
  * The WebAssembly SIMD GEMM where the runtime has it (Node ≥ 16 does), else plain JS;
@@ -135,4 +151,4 @@ export function useGemm(implementation: GemmNT): void {
 }
 
 /** C (m×n) = A (m×k) · Bᵀ (B is n×k) + bias, with the selected implementation. */
-export const gemmNT: GemmNT = (m, n, k, a, b, c, bias) => selected(m, n, k, a, b, c, bias);
+export const gemmNT: GemmNT = (m, n, k, a, b, c, bias, clamp) => selected(m, n, k, a, b, c, bias, clamp);

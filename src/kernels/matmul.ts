@@ -6,7 +6,7 @@
  * the two.
  */
 import type { ActivationFunctionType } from '../../generated/tflite/activation-function-type.js';
-import { applyActivation } from './activation.js';
+import { activationClamp, applyActivation, applyActivationF32 } from './activation.js';
 import { broadcastIndex, broadcastShapes } from './broadcast.js';
 import { gemmNT } from './gemm.js';
 import { makeValue, type NumericArray, type Value } from './value.js';
@@ -48,8 +48,9 @@ export function fullyConnectedFast(x: Value, w: Value, b: Value | null, p: Fully
   const out = makeValue('float32', shape);
   const od = out.data as Float32Array;
   const a = { data: x.data as Float32Array, offset: 0, stride: inner };
-  gemmNT(rows, units, inner, a, { data: w.data as Float32Array, offset: 0, stride: inner }, { data: od, offset: 0, stride: units }, (b?.data as Float32Array | undefined) ?? null);
-  applyActivation(od, p.activation);
+  const clamp = activationClamp(p.activation);
+  gemmNT(rows, units, inner, a, { data: w.data as Float32Array, offset: 0, stride: inner }, { data: od, offset: 0, stride: units }, (b?.data as Float32Array | undefined) ?? null, clamp);
+  if (clamp === null) applyActivationF32(od, p.activation); // TANH, SIGN_BIT (NONE does nothing)
   return out;
 }
 

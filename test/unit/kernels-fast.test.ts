@@ -47,7 +47,8 @@ function expectClose(fast: Value, ref: Value, bound: Value, k: number, where: st
   }
 }
 
-const ACTIVATIONS = [ActivationFunctionType.NONE, ActivationFunctionType.RELU, ActivationFunctionType.RELU6, ActivationFunctionType.RELU_N1_TO_1];
+// The clamps are fused into the WebAssembly kernels; TANH takes the separate pass after them.
+const ACTIVATIONS = [ActivationFunctionType.NONE, ActivationFunctionType.RELU, ActivationFunctionType.RELU6, ActivationFunctionType.RELU_N1_TO_1, ActivationFunctionType.TANH];
 
 function convParams(r: () => number): ConvParams {
   return {
@@ -139,6 +140,29 @@ test('Node has WebAssembly SIMD, so the WebAssembly GEMM is built and selected b
   if (process.env.TFLITE_CONVERT_KERNELS !== 'js') expect(defaultGemm).not.toBe(gemmNTScalar);
 });
 if (wasmGemm !== null) describeFastKernels('WebAssembly SIMD GEMM', wasmGemm);
+// A packed-B store of 600 floats holds a few of these filters at a time: the random cases keep
+// refilling it, and each call must still read its own weights.
+const smallStoreGemm = createWasmGemm(600);
+if (smallStoreGemm !== null) describeFastKernels('WebAssembly SIMD GEMM, small resident store', smallStoreGemm);
+
+test('the WebAssembly GEMM reads the right weights after its resident store is refilled', () => {
+  const gemm = createWasmGemm(600);
+  expect(gemm).not.toBeNull();
+  const r = rng(4242);
+  const [m, n, k] = [5, 16, 30]; // 30 × 16 = 480 floats packed: two never fit in 600
+  const a = value(r, [m, k]).data as Float32Array;
+  const weights = [value(r, [n, k]).data as Float32Array, value(r, [n, k]).data as Float32Array];
+  const run = (impl: GemmNT, b: Float32Array) => {
+    const c = new Float32Array(m * n);
+    impl(m, n, k, { data: a, offset: 0, stride: k }, { data: b, offset: 0, stride: k }, { data: c, offset: 0, stride: n }, null);
+    return c;
+  };
+  for (const b of [weights[0]!, weights[1]!, weights[0]!, weights[1]!]) {
+    const got = run(gemm!, b);
+    const want = run(gemmNTScalar, b);
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(1e-5);
+  }
+});
 
 test('non-float32 values fall back to the reference kernels', () => {
   const x: Value = { dtype: 'float64', shape: [1, 3, 3, 2], data: Float64Array.from({ length: 18 }, (_, i) => i / 7) };

@@ -12,7 +12,10 @@ import asc from 'assemblyscript/asc';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** The kernels: AssemblyScript source, the committed TypeScript module holding its build, export name. */
-export const WASM_KERNELS = [{ source: 'src/kernels/wasm/gemm.as.ts', generated: 'src/kernels/gemm-wasm-binary.ts', constant: 'GEMM_WASM_BASE64' }];
+export const WASM_KERNELS = [
+  { source: 'src/kernels/wasm/gemm.as.ts', generated: 'src/kernels/gemm-wasm-binary.ts', constant: 'GEMM_WASM_BASE64' },
+  { source: 'src/kernels/wasm/depthwise.as.ts', generated: 'src/kernels/depthwise-wasm-binary.ts', constant: 'DEPTHWISE_WASM_BASE64' },
+];
 
 /** Compiles one kernel and returns the text of its generated module. */
 export async function buildKernelModule(kernel) {

@@ -7,9 +7,13 @@
 // broadcast element of A times 8 contiguous columns of B, so no horizontal sums are needed and
 // any k works. A 4 × 8 block of C is held in 8 v128 accumulators (4 rows × 2 vectors), which
 // with the 2 B vectors and the broadcast A element fits the 16 SIMD registers of x86-64.
-// Sums are float32 (mul then add: Node 20 has no relaxed-SIMD fused multiply-add).
+// Sums are float32 (mul then add: Node 20 has no relaxed-SIMD fused multiply-add). Results are
+// clamped to [lo, hi] as they are stored: the fused RELU/RELU6/RELU_N1_TO_1 (±Infinity for none),
+// which saves the caller a pass over C.
 
-export function gemm(m: i32, np: i32, k: i32, a: usize, b: usize, c: usize, bias: usize): void {
+export function gemm(m: i32, np: i32, k: i32, a: usize, b: usize, c: usize, bias: usize, lo: f32, hi: f32): void {
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
   const rowA = <usize>k << 2;
   const rowB = <usize>np << 2;
   let i = 0;
@@ -43,14 +47,14 @@ export function gemm(m: i32, np: i32, k: i32, a: usize, b: usize, c: usize, bias
         bp += rowB;
       }
       const out = c + <usize>i * rowB + col;
-      v128.store(out, c00);
-      v128.store(out, c01, 16);
-      v128.store(out + rowB, c10);
-      v128.store(out + rowB, c11, 16);
-      v128.store(out + 2 * rowB, c20);
-      v128.store(out + 2 * rowB, c21, 16);
-      v128.store(out + 3 * rowB, c30);
-      v128.store(out + 3 * rowB, c31, 16);
+      v128.store(out, f32x4.min(f32x4.max(c00, vlo), vhi));
+      v128.store(out, f32x4.min(f32x4.max(c01, vlo), vhi), 16);
+      v128.store(out + rowB, f32x4.min(f32x4.max(c10, vlo), vhi));
+      v128.store(out + rowB, f32x4.min(f32x4.max(c11, vlo), vhi), 16);
+      v128.store(out + 2 * rowB, f32x4.min(f32x4.max(c20, vlo), vhi));
+      v128.store(out + 2 * rowB, f32x4.min(f32x4.max(c21, vlo), vhi), 16);
+      v128.store(out + 3 * rowB, f32x4.min(f32x4.max(c30, vlo), vhi));
+      v128.store(out + 3 * rowB, f32x4.min(f32x4.max(c31, vlo), vhi), 16);
     }
   }
   // Leftover rows, one at a time.
@@ -68,8 +72,8 @@ export function gemm(m: i32, np: i32, k: i32, a: usize, b: usize, c: usize, bias
         bp += rowB;
       }
       const out = c + <usize>i * rowB + col;
-      v128.store(out, c00);
-      v128.store(out, c01, 16);
+      v128.store(out, f32x4.min(f32x4.max(c00, vlo), vhi));
+      v128.store(out, f32x4.min(f32x4.max(c01, vlo), vhi), 16);
     }
   }
 }
