@@ -14,25 +14,8 @@ import { depthwiseConv2d, type ConvParams } from '../../src/kernels/conv.js';
 import { currentDepthwise, depthwiseConv2dFast, depthwiseF32Js, useDepthwise } from '../../src/kernels/conv-fast.js';
 import { createWasmDepthwise, type DepthwiseF32 } from '../../src/kernels/depthwise-wasm.js';
 import type { Value } from '../../src/kernels/value.js';
+import { abs, int, rng, value } from '../helpers/kernel-cases.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-const int = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-
-function value(r: () => number, shape: number[]): Value {
-  const count = shape.reduce((a, b) => a * b, 1);
-  return { dtype: 'float32', shape, data: Float32Array.from({ length: count }, () => r() * 2 - 1) };
-}
-
-const abs = (v: Value | null): Value | null => (v === null ? null : { ...v, data: (v.data as Float32Array).map(Math.abs) });
 
 type DepthwiseParams = ConvParams & { multiplier: number };
 
