@@ -39,6 +39,7 @@ import {
 import { fromNumbers, toNumbers } from '../kernels/value.js';
 import { GraphError, UnsupportedError } from '../util/errors.js';
 import { inputOf, options, optionsAs, requireDtype, type OpDef, type TfLegalization } from './op-def.js';
+import { chain, inNhwc, isNchw } from './pool.js';
 import type { Rewriter } from './rewriter.js';
 import { asInt32, constInts } from './shape.js';
 import { attrBool, attrInt, attrString, attrType } from './tf-attrs.js';
@@ -293,17 +294,6 @@ function legalizeCast(op: TfOp, rw: Rewriter): Tensor {
   return rw.tfl1(BuiltinOperator.CAST, [x], options(BuiltinOptions.CastOptions, opts), op.name);
 }
 
-/** Runs `emit` on x in NHWC: NCHW inputs are transposed in and the result transposed back. */
-function inNhwc(op: TfOp, rw: Rewriter, emit: (x: Tensor, name: string) => Tensor): Tensor {
-  const format = attrString(op, 'data_format', 'NHWC');
-  const x = inputOf(op, 0);
-  if (format === 'NHWC') return emit(x, op.name);
-  if (format !== 'NCHW') throw new UnsupportedError(`${op.type} "${op.name}": data_format ${format} is not supported (NHWC or NCHW)`);
-  const nhwc = rw.tfl1(BuiltinOperator.TRANSPOSE, [x, rw.int32(`${op.name}/to_nhwc/perm`, [0, 2, 3, 1])], null, `${op.name}/to_nhwc`);
-  const y = emit(nhwc, `${op.name}/nhwc`);
-  return rw.tfl1(BuiltinOperator.TRANSPOSE, [y, rw.int32(`${op.name}/to_nchw/perm`, [0, 3, 1, 2])], null, op.name);
-}
-
 function legalizeSpaceDepth(op: TfOp, rw: Rewriter, toDepth: boolean): Tensor {
   const blockSize = attrInt(op, 'block_size');
   if (blockSize < 2) throw new UnsupportedError(`${op.type} "${op.name}": block_size ${blockSize} must be at least 2`);
@@ -312,7 +302,8 @@ function legalizeSpaceDepth(op: TfOp, rw: Rewriter, toDepth: boolean): Tensor {
     ? options(BuiltinOptions.SpaceToDepthOptions, new SpaceToDepthOptionsT(blockSize))
     : options(BuiltinOptions.DepthToSpaceOptions, new DepthToSpaceOptionsT(blockSize));
   const builtin = toDepth ? BuiltinOperator.SPACE_TO_DEPTH : BuiltinOperator.DEPTH_TO_SPACE;
-  return inNhwc(op, rw, (x, name) => rw.tfl1(builtin, [x], opts, name));
+  // The conv family's NCHW wrapping: transposes in and out around the NHWC op.
+  return chain(op, inputOf(op, 0), inNhwc(rw, isNchw(op), [{ name: 'nhwc', run: (x, name) => rw.tfl1(builtin, [x], opts, name) }]));
 }
 
 /**
