@@ -8,6 +8,7 @@
  * [pixels, KH·KW·I] scratch matrix (zeros where the window overhangs the padding), which is
  * multiplied against the OHWI filter read as [O, KH·KW·I] (gemm.ts, no transpose needed). A 1×1
  * convolution with stride 1 is already a GEMM over the input itself, so it skips the gather.
+ * A GEMM implementation with its own im2colGemm (the WebAssembly one) gathers the patches itself.
  * Groups are separate GEMMs over their column and filter slices.
  *
  * DEPTHWISE_CONV_2D is direct: per output pixel the in-bounds window taps are listed once, then
@@ -18,7 +19,7 @@ import { emptyRange, makeOutputF32, widenRangeByRows, type Value, type ValueRang
 import { ActivationFunctionType } from '../../generated/tflite/activation-function-type.js';
 import { activationClamp, applyActivationF32, type Clamp } from './activation.js';
 import { conv2d, depthwiseConv2d, outputSize, paddingBefore, type ConvParams } from './conv.js';
-import { gemmNT, type MatrixView } from './gemm.js';
+import { currentGemm, gemmNT, type MatrixView, type PatchGeometry } from './gemm.js';
 import { createWasmDepthwise, type DepthwiseF32, type DepthwiseGeometry } from './depthwise-wasm.js';
 
 /** Floats of im2col scratch per block: 128 KiB, so a block of patches stays in L2. */
@@ -57,6 +58,12 @@ export function conv2dFast(x: Value, filter: Value, bias: Value | null, p: ConvP
     const groupBias = bias === null ? null : (bias.data as Float32Array).subarray(g * perGroup, (g + 1) * perGroup);
     if (direct) {
       gemmNT(pixels, perGroup, k, { data: xd, offset: g * ci, stride: c }, filterView, { data: od, offset: g * perGroup, stride: o }, groupBias, clamp, range);
+      continue;
+    }
+    const gemm = currentGemm();
+    if (gemm.im2colGemm !== undefined) {
+      const geometry: PatchGeometry = { kh, kw, oh, ow, padT, padL, strideH: p.h.stride, strideW: p.w.stride, dilationH: p.h.dilation, dilationW: p.w.dilation };
+      gemm.im2colGemm(xd, [n, h, w, c], g * ci, ci, geometry, filterView, perGroup, groupBias, clamp, { data: od, offset: g * perGroup, stride: o }, range);
       continue;
     }
     const block = Math.max(4, Math.min(pixels, Math.floor(SCRATCH_FLOATS / k / 4) * 4));

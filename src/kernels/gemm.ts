@@ -32,7 +32,7 @@ export interface MatrixView {
  * a repacked copy of B per array (B is a weight matrix in every hot use). When `range` is given,
  * it is widened to cover every element of C stored (see Value.range).
  */
-export type GemmNT = (
+export type GemmNT = ((
   m: number,
   n: number,
   k: number,
@@ -42,6 +42,45 @@ export type GemmNT = (
   bias: Float32Array | null,
   clamp?: Clamp | null,
   range?: ValueRange | null,
+) => void) & {
+  /**
+   * CONV_2D's im2col and GEMM in one call, where an implementation gathers the patches faster
+   * than the caller could (the WebAssembly one makes them in its own memory, where its GEMM reads
+   * them); without it the caller gathers them (conv-fast.ts).
+   */
+  im2colGemm?: Im2colGemm;
+};
+
+/** Where CONV_2D's windows go: filter and output size, padding before, strides and dilations. */
+export interface PatchGeometry {
+  kh: number;
+  kw: number;
+  oh: number;
+  ow: number;
+  padT: number;
+  padL: number;
+  strideH: number;
+  strideW: number;
+  dilationH: number;
+  dilationW: number;
+}
+
+/**
+ * out (pixels × n, pixels = N·OH·OW) = im2col(x channels [c0, c0 + ci)) · filterᵀ + bias, clamped
+ * and range-widened as GemmNT does; filter is n × KH·KW·ci (OHWI rows of one group).
+ */
+export type Im2colGemm = (
+  x: Float32Array,
+  xShape: readonly [number, number, number, number],
+  c0: number,
+  ci: number,
+  g: PatchGeometry,
+  filter: MatrixView,
+  n: number,
+  bias: Float32Array | null,
+  clamp: Clamp | null,
+  out: MatrixView,
+  range: ValueRange | null,
 ) => void;
 
 /** C (m×n) = A (m×k) · Bᵀ (B is n×k) + bias (n, or none), in plain JS. */

@@ -3,11 +3,11 @@
  * pooling.h): the window is clipped to the input, so padding never enters a maximum and an
  * average divides by the number of real elements under the window, as TF's AvgPool does.
  */
-import type { ActivationFunctionType } from '../../generated/tflite/activation-function-type.js';
+import { ActivationFunctionType } from '../../generated/tflite/activation-function-type.js';
 import type { Padding } from '../../generated/tflite/padding.js';
-import { applyActivation } from './activation.js';
+import { activationClamp, applyActivation, applyActivationF32 } from './activation.js';
 import { outputSize, paddingBefore } from './conv.js';
-import { makeValue, type NumericArray, type Value } from './value.js';
+import { makeOutputF32, makeValue, type NumericArray, type Value } from './value.js';
 
 /** A pooling window's geometry. */
 export interface PoolWindow {
@@ -88,6 +88,7 @@ export function poolWindows(
 }
 
 export function pool2d(kind: 'max' | 'avg', x: Value, p: PoolParams): Value {
+  if (kind === 'max' && x.data instanceof Float32Array) return maxPoolF32(x, p);
   const { n, c, oh, ow } = poolGeometry(x, p);
   const out = makeValue(x.dtype, [n, oh, ow, c]);
   const od = out.data as NumericArray;
@@ -96,5 +97,59 @@ export function pool2d(kind: 'max' | 'avg', x: Value, p: PoolParams): Value {
     for (let ch = 0; ch < c; ch++) od[at + ch] = count === 0 ? 0 : kind === 'max' ? acc[ch]! : acc[ch]! / count;
   });
   applyActivation(od, p.activation);
+  return out;
+}
+
+/**
+ * MAX_POOL_2D on float32, the calibration executor's case: poolWindows' walk and comparisons
+ * (so the same results, NaN skipped alike), with the maxima kept in the output row itself rather
+ * than a Float64Array and no closure per pixel; monomorphic Float32Array accesses run several
+ * times faster than the generic walk. The output's range is taken as it is stored (Value.range).
+ */
+function maxPoolF32(x: Value, p: PoolParams): Value {
+  const { n, h, w, c, oh, ow, padT, padL } = poolGeometry(x, p);
+  const out = makeOutputF32([n, oh, ow, c]);
+  const xd = x.data as Float32Array;
+  const od = out.data as Float32Array;
+  const clamp = activationClamp(p.activation);
+  const lo = clamp?.lo ?? -Infinity;
+  const hi = clamp?.hi ?? Infinity;
+  let min = Infinity;
+  let max = -Infinity;
+  let at = 0;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * p.strideH - padT;
+      const yStart = Math.max(0, y0);
+      const yEnd = Math.min(h, y0 + p.filterH);
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = ox * p.strideW - padL;
+        const xStart = Math.max(0, x0);
+        const xEnd = Math.min(w, x0 + p.filterW);
+        od.fill(-Infinity, at, at + c);
+        for (let y = yStart; y < yEnd; y++) {
+          for (let xx = xStart; xx < xEnd; xx++) {
+            const base = ((b * h + y) * w + xx) * c;
+            for (let ch = 0; ch < c; ch++) {
+              const v = xd[base + ch]!;
+              if (v > od[at + ch]!) od[at + ch] = v;
+            }
+          }
+        }
+        // A window that covers no input (possible only with unusual SAME geometry) is 0.
+        const empty = yEnd <= yStart || xEnd <= xStart;
+        for (let ch = at; ch < at + c; ch++) {
+          const v = empty ? 0 : od[ch]!;
+          const y = v < lo ? lo : v > hi ? hi : v;
+          od[ch] = y;
+          if (y < min) min = y;
+          if (y > max) max = y;
+        }
+        at += c;
+      }
+    }
+  }
+  if (clamp === null && p.activation !== ActivationFunctionType.NONE) applyActivationF32(od, p.activation);
+  else if (od.length > 0) out.range = { min, max };
   return out;
 }

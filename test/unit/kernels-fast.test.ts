@@ -74,6 +74,22 @@ function describeFastKernels(name: string, gemm: GemmNT): void {
       }
     });
 
+    // The WebAssembly GEMM gathers patches in blocks of about 32 Ki floats (32768 / k rows): these
+    // inputs span several blocks, whose edges fall mid-row, mid-image and across the batch.
+    test.each([
+      [[2, 23, 31, 5], [7, 3, 3, 5], 1, 1, 1, Padding.SAME],
+      [[2, 80, 33, 6], [8, 3, 2, 3], 2, 1, 1, Padding.VALID],
+      [[1, 57, 45, 2], [4, 5, 5, 2], 1, 2, 2, Padding.SAME],
+    ] as const)('CONV_2D over several patch blocks: x %j f %j stride %i dilation %i/%i %i', (xShape, fShape, stride, dh, dw, padding) => {
+      const r = rng(xShape[1] * 7 + fShape[0]);
+      const x = value(r, [...xShape]);
+      const f = value(r, [...fShape]);
+      const b = value(r, [fShape[0]]);
+      const p: ConvParams = { padding, h: { stride, dilation: dh }, w: { stride: 1, dilation: dw }, activation: ActivationFunctionType.RELU6 };
+      const bound = conv2d(abs(x)!, abs(f)!, abs(b), noActivation(p));
+      expectClose(conv2dFast(x, f, b, p), conv2d(x, f, b, p), bound, fShape[1] * fShape[2] * fShape[3], `x [${xShape}] f [${fShape}]`);
+    });
+
     test.each(Array.from({ length: 80 }, (_, i) => i))('DEPTHWISE_CONV_2D case %i', (seed) => {
       const r = rng(seed + 1000);
       const c = int(r, 1, 9);

@@ -14,6 +14,7 @@ import { conv2dFast, currentDepthwise, depthwiseConv2dFast, depthwiseF32Js, useD
 import { createWasmDepthwise } from '../../src/kernels/depthwise-wasm.js';
 import { currentGemm, gemmNTScalar, useGemm } from '../../src/kernels/gemm.js';
 import { createWasmGemm } from '../../src/kernels/gemm-wasm.js';
+import { pool2d } from '../../src/kernels/pool.js';
 import type { Value } from '../../src/kernels/value.js';
 import { int, rng, value } from '../helpers/kernel-cases.js';
 
@@ -119,6 +120,26 @@ for (const [name, gemm, depthwise] of IMPLEMENTATIONS) {
     });
   });
 }
+
+describe('MAX_POOL_2D on float32 (its own loop) measures its range and equals the generic window walk', () => {
+  test.each(Array.from({ length: 40 }, (_, i) => i))('case %i', (seed) => {
+    const r = rng(seed + 1300);
+    const x = perturb(r, value(r, [int(r, 1, 2), int(r, 1, 9), int(r, 1, 9), int(r, 1, 9)]));
+    const p = {
+      padding: r() < 0.5 ? Padding.SAME : Padding.VALID,
+      filterH: int(r, 1, 3),
+      filterW: int(r, 1, 3),
+      strideH: int(r, 1, 3),
+      strideW: int(r, 1, 3),
+      activation: CLAMPS[int(r, 0, 3)]!,
+    };
+    const out = pool2d('max', x, p);
+    // The same values held in a Float64Array take the generic walk (poolWindows).
+    const generic = pool2d('max', { ...x, dtype: 'float64', data: Float64Array.from(x.data as Float32Array) }, p);
+    expect(Array.from(out.data as Float32Array), `x [${x.shape}] ${JSON.stringify(p)}`).toEqual(Array.from(generic.data as Float64Array));
+    expect(out.range).toEqual(scan(out));
+  });
+});
 
 describe('WebAssembly GEMM with a long reduction (columns in several L2-sized blocks)', () => {
   // The kernel splits columns into blocks of max(8, 32768 / k rounded down to 8) for cache reuse:

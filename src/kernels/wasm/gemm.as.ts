@@ -154,3 +154,68 @@ export function gemm(m: i32, n: i32, np: i32, k: i32, a: usize, b: usize, c: usi
   outMin = min<f32>(outMin, lanesMin(vmin));
   outMax = max<f32>(outMax, lanesMax(vmax));
 }
+
+/** Copies `count` floats from src to dst (non-overlapping): 4 at a time, then one at a time. */
+@inline
+function copyFloats(dst: usize, src: usize, count: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+  for (; i < count; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+/** Stores `count` zero floats at dst. */
+@inline
+function zeroFloats(dst: usize, count: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) v128.store(dst + (<usize>i << 2), f32x4.splat(0));
+  for (; i < count; i++) store<f32>(dst + (<usize>i << 2), 0);
+}
+
+// im2col for CONV_2D (src/kernels/gemm-wasm.ts pairs it with gemm, so the patches are made where
+// the GEMM reads them): rows [p0, p0 + rows) of the [pixels, kh·kw·ci] patch matrix of input
+// channels [c0, c0 + ci) of the NHWC input x [·, h, w, c], row-major at out, with zeros where the
+// window overhangs the input. Pixels count row-major over [batch, oh, ow]. The same walk as
+// gatherPatches in src/kernels/conv-fast.ts: a window row wholly inside the input, without groups
+// or horizontal dilation, is kw·c contiguous floats, copied at once.
+export function im2col(
+  x: usize, h: i32, w: i32, c: i32, c0: i32, ci: i32, kh: i32, kw: i32,
+  strideH: i32, strideW: i32, dilationH: i32, dilationW: i32, padT: i32, padL: i32,
+  oh: i32, ow: i32, p0: i32, rows: i32, out: usize,
+): void {
+  let ox = p0 % ow;
+  let oy = (p0 / ow) % oh;
+  let b = p0 / ow / oh;
+  let at = out;
+  const tapBytes = <usize>ci << 2;
+  for (let r = 0; r < rows; r++) {
+    const ix0 = ox * strideW - padL;
+    const rowContiguous = ci == c && dilationW == 1 && ix0 >= 0 && ix0 + kw <= w;
+    for (let fy = 0; fy < kh; fy++) {
+      const iy = oy * strideH - padT + fy * dilationH;
+      if (iy < 0 || iy >= h) {
+        zeroFloats(at, kw * ci);
+        at += <usize>kw * tapBytes;
+        continue;
+      }
+      const row = x + ((<usize>(b * h + iy) * <usize>w * <usize>c + <usize>c0) << 2);
+      if (rowContiguous) {
+        copyFloats(at, row + ((<usize>ix0 * <usize>c) << 2), kw * c);
+        at += <usize>kw * tapBytes;
+        continue;
+      }
+      for (let fx = 0; fx < kw; fx++) {
+        const ix = ix0 + fx * dilationW;
+        if (ix >= 0 && ix < w) copyFloats(at, row + ((<usize>ix * <usize>c) << 2), ci);
+        else zeroFloats(at, ci);
+        at += tapBytes;
+      }
+    }
+    if (++ox == ow) {
+      ox = 0;
+      if (++oy == oh) {
+        oy = 0;
+        b++;
+      }
+    }
+  }
+}
