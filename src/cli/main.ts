@@ -17,7 +17,7 @@ import {
 } from '../api/index.js';
 import { convertGraphDef, convertGraphDefToFile, type ConversionFileResult, type ConversionResult, type ConvertOptions, type WeightQuantization } from '../api/convert.js';
 import type { CalibrationReport } from '../api/calibrate.js';
-import { readModelFile, shardReader } from '../api/files.js';
+import { readModelFileAsync, shardReader } from '../api/files.js';
 import { readTflite, type Model } from '../api/index.js';
 import { checkInt8Options, type InferenceType, type Int8Options } from '../api/quantize-int8.js';
 import { withFile } from '../util/errors.js';
@@ -235,7 +235,7 @@ async function convert(argv: ConvertArgs, loud: CliIo): Promise<void> {
   if (sources.length > 1) throw new UsageError(`more than one input model given: ${sources.join(', ')}`);
   if (argv.output_file === undefined) throw new UsageError('no output file: give --output_file (or -o)');
   const input = sources[0]!;
-  const bytes = readModelFile(input);
+  const bytes = await readModelFileAsync(input);
   let out: Uint8Array;
   let summary: string;
   let calibration: CalibrationReport | null = null;

@@ -30,7 +30,8 @@ import { TensorMap as FbTensorMap } from '../../generated/tflite/tensor-map.js';
 import { Tensor as FbTensor } from '../../generated/tflite/tensor.js';
 import type { Graph, Model } from '../ir/graph.js';
 import type { TflOp } from '../ir/op.js';
-import { byteSourceLength, DeferredTranspose, sameBytes, TransposeWorkspace, type ByteSource } from '../ir/deferred-bytes.js';
+import { byteSourceLength, DeferredTranspose, sameBytes, type ByteSource } from '../ir/deferred-bytes.js';
+import { TransposeWorkspace } from '../util/byte-transpose.js';
 import { constByteLength, type Tensor } from '../ir/tensor.js';
 import { verifyModel } from '../ir/verify.js';
 import {

@@ -12,7 +12,8 @@
 import type { Clamp } from './activation.js';
 import { DEPTHWISE_WASM_BASE64 } from './depthwise-wasm-binary.js';
 import { widenRange, type ValueRange } from './value.js';
-import { align4, FloatHeap, instantiateKernel, type WasmMemory } from './wasm-instance.js';
+import { instantiateKernel, type WasmMemory } from '../util/wasm.js';
+import { align4, FloatHeap } from './wasm-instance.js';
 
 interface DepthwiseExports {
   depthwise(

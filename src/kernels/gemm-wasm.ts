@@ -13,7 +13,8 @@
 import { GEMM_WASM_BASE64 } from './gemm-wasm-binary.js';
 import type { GemmNT, MatrixView } from './gemm.js';
 import { widenRange } from './value.js';
-import { align4, FloatHeap, instantiateKernel, type WasmMemory } from './wasm-instance.js';
+import { instantiateKernel, type WasmMemory } from '../util/wasm.js';
+import { align4, FloatHeap } from './wasm-instance.js';
 
 interface GemmExports {
   gemm(m: number, n: number, np: number, k: number, a: number, b: number, c: number, bias: number, lo: number, hi: number): void;

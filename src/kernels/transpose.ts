@@ -2,9 +2,9 @@
  * Transpose of a dense value. Weight layouts are what the converter transposes most (a Keras
  * kernel [in, out] becomes TFLite's [out, in]; conv filters HWIO → OHWI), often hundreds of MB,
  * so the common case, a permutation that swaps two blocks of axes, runs as the cache-blocked 2-D
- * transpose of the element bytes in ir/deferred-bytes.ts; anything else walks elements.
+ * transpose of the element bytes in util/byte-transpose.ts; anything else walks elements.
  */
-import { blockSwapSplit, TransposedBytes, type ElementSize } from '../ir/deferred-bytes.js';
+import { blockSwapSplit, TransposedBytes, type ElementSize } from '../util/byte-transpose.js';
 import { makeValue, stridesOf, type Value } from './value.js';
 
 export function transposeValue(x: Value, perm: readonly number[]): Value {
@@ -14,7 +14,7 @@ export function transposeValue(x: Value, perm: readonly number[]): Value {
   const rows = k === null ? 0 : x.shape.slice(0, perm.length - k).reduce((a, b) => a * b, 1);
   if (k !== null && rows > 0 && x.data.length > 0) {
     // The same blocked 2-D transpose of the element bytes that folded weights use
-    // (ir/deferred-bytes.ts): bit-exact, NaN payloads included.
+    // (util/byte-transpose.ts): bit-exact, NaN payloads included.
     const bytes = (v: Value) => new Uint8Array(v.data.buffer, v.data.byteOffset, v.data.byteLength);
     const size = x.data.BYTES_PER_ELEMENT as ElementSize;
     new TransposedBytes(bytes(x), rows, x.data.length / rows, size).produce(bytes(out), 0);

@@ -9,7 +9,8 @@
  * straight into the output, instead of a second copy of the weight held until the export.
  */
 import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
-import { blockSwapSplit, DeferredTranspose, TransposedBytes, type ElementSize } from '../ir/deferred-bytes.js';
+import { DeferredTranspose } from '../ir/deferred-bytes.js';
+import { blockSwapSplit, TransposedBytes, type ElementSize } from '../util/byte-transpose.js';
 import { DTYPES } from '../ir/dtype.js';
 import type { TflOp } from '../ir/op.js';
 import { elementCount, bytesOf, constByteLength, constValues } from '../ir/tensor.js';

@@ -5,7 +5,7 @@
  *   node dist/test/bench/measure-convert.js phases <graph.pb> <out.tflite>   (where it goes)
  *   node dist/test/bench/measure-convert.js discard <graph.pb> -              (no disk)
  *
- * `api` is the path a user converting a file to a file takes: readModelFile →
+ * `api` is the path a user converting a file to a file takes (the CLI's): readModelFileAsync →
  * convertGraphDefToFile, which streams the .tflite into the file (atomically: temp file, fsync,
  * rename), computing each piece while the one before is being written. The progress callback convertGraphDefToFile already has marks where each pipeline
  * step starts, which splits the time without touching the measured code: import = convert
@@ -23,7 +23,7 @@
  * (what the phase left allocated).
  */
 import { convertGraphDefToFile, finishForExport } from '../../src/api/convert.js';
-import { readModelFile, writeFileAtomic } from '../../src/api/files.js';
+import { readModelFile, readModelFileAsync, writeFileAtomic } from '../../src/api/files.js';
 import { tflitePieces, writeTflite } from '../../src/export/tflite.js';
 import { importModel } from '../../src/import/index.js';
 import { tfMessageType } from '../../src/import/tf-protos.js';
@@ -71,7 +71,7 @@ class Marks {
 async function runApi(graphFile: string, outFile: string): Promise<{ outBytes: number; marks: Mark[]; ops: Record<string, number> }> {
   const marks = new Marks();
   marks.begin('read');
-  const bytes = readModelFile(graphFile);
+  const bytes = await readModelFileAsync(graphFile);
   marks.begin('import');
   const result = await convertGraphDefToFile(bytes, graphFile, outFile, {}, undefined, (step) => marks.begin(step));
   // No mark separates the last step from finishForExport + the streamed export and write.
@@ -97,10 +97,10 @@ function runPhases(graphFile: string, outFile: string): { outBytes: number; mark
   return { outBytes: tflite.length, marks: marks.list };
 }
 
-function runDiscard(graphFile: string): { outBytes: number; marks: Mark[] } {
+async function runDiscard(graphFile: string): Promise<{ outBytes: number; marks: Mark[] }> {
   const marks = new Marks();
   marks.begin('read');
-  const bytes = readModelFile(graphFile);
+  const bytes = await readModelFileAsync(graphFile);
   marks.begin('import');
   const { model } = importModel(bytes, graphFile);
   marks.begin(null);
@@ -122,6 +122,6 @@ tfMessageType('tensorflow.GraphDef');
 const baseRssKiB = maxRssKiB();
 const cpuStart = cpuMs();
 const start = performance.now();
-const result = mode === 'api' ? await runApi(graphFile, outFile) : mode === 'discard' ? runDiscard(graphFile) : runPhases(graphFile, outFile);
+const result = mode === 'api' ? await runApi(graphFile, outFile) : mode === 'discard' ? await runDiscard(graphFile) : runPhases(graphFile, outFile);
 const ms = msSince(start);
 emitResult({ mode, ms, cpuMs: Math.round(cpuMs() - cpuStart), baseRssKiB, maxRssKiB: maxRssKiB(), ...result });

@@ -77,12 +77,15 @@ function main(): void {
     console.log(`  ${made.nodes} nodes, ${size} bytes (${mib(size)}), written and decoded back`);
 
     const decodes: DecodeRun[] = [];
+    const parallelDecodes: DecodeRun[] = [];
     const converts: ConvertRun[] = [];
     const discards: ConvertRun[] = [];
     for (let i = 0; i < runs; i++) {
       process.stdout.write(`  run ${i + 1}/${runs}: read+decode …`);
       decodes.push(child('./measure-decode.js', [graph, copy]));
-      process.stdout.write(` ${decodes.at(-1)!.ms.toFixed(0)} ms; convert …`);
+      process.stdout.write(` ${decodes.at(-1)!.ms.toFixed(0)} ms; in parallel parts …`);
+      parallelDecodes.push(child('./measure-decode.js', ['--parallel-read', graph]));
+      process.stdout.write(` ${parallelDecodes.at(-1)!.ms.toFixed(0)} ms; convert …`);
       converts.push(child('./measure-convert.js', ['api', graph, out]));
       process.stdout.write(` ${converts.at(-1)!.ms.toFixed(0)} ms; convert, output dropped …`);
       discards.push(child('./measure-convert.js', ['discard', graph, '-']));
@@ -101,7 +104,7 @@ function main(): void {
     console.log('the in-memory path wrote the same bytes\n');
 
     if (discards.some((d) => d.outBytes !== converts[0]!.outBytes)) throw new Error('the dropped pieces do not add up to the written file');
-    printSummary(size, decodes, converts, discards);
+    printSummary(size, decodes, parallelDecodes, converts, discards);
     console.log(`\nconvert by phase, public API run (convertGraphDefToFile)${runs > 1 ? ' with the median wall time' : ''} (progress callback marks):`);
     printMarks(medianRun(converts).marks, size);
     console.log('\nconvert by phase, in-memory path (convertGraphDef + writeFileAtomic), pieces called directly (export timed on its own):');

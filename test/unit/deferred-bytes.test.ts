@@ -1,13 +1,11 @@
-/** Deferred transposes (src/ir/deferred-bytes.ts) against a plain element-by-element transpose. */
+/**
+ * Byte transposes (src/util/byte-transpose.ts: plain JS for every element size, WebAssembly SIMD
+ * for 4-byte elements from WASM_MIN_ELEMENTS per step) and the deferred transposes built on them
+ * (src/ir/deferred-bytes.ts), against a plain element-by-element transpose.
+ */
 import { describe, expect, test } from 'vitest';
-import {
-  blockSwapSplit,
-  DEFERRED_CHUNK_BYTES,
-  DeferredTranspose,
-  sameBytes,
-  TransposedBytes,
-  type ElementSize,
-} from '../../src/ir/deferred-bytes.js';
+import { DeferredTranspose, sameBytes } from '../../src/ir/deferred-bytes.js';
+import { blockSwapSplit, DEFERRED_CHUNK_BYTES, TransposedBytes, type ElementSize } from '../../src/util/byte-transpose.js';
 import { mulberry32 } from '../harness/random-inputs.js';
 
 function randomBytes(length: number, seed: number): Uint8Array {
@@ -42,7 +40,9 @@ describe('TransposedBytes', () => {
   for (const e of sizes) {
     for (const offset of [0, 1, 2, 3, 5]) {
       test(`${e}-byte elements, source at byte offset ${offset}: equal to the plain transpose`, () => {
-        for (const [rows, cols] of [[1, 1], [3, 5], [33, 65], [64, 31], [1, 40], [40, 1]] as const) {
+        // The last three are large enough for the WebAssembly path (4-byte elements), with rows
+        // and columns that are and are not multiples of its 4 × 4 blocks and 64-wide tiles.
+        for (const [rows, cols] of [[1, 1], [3, 5], [33, 65], [64, 31], [1, 40], [40, 1], [67, 131], [128, 64], [4099, 3]] as const) {
           const src = randomBytes(rows * cols * e, rows * 100 + cols + e);
           const expected = naiveTranspose(src, rows, cols, e);
           const t = new TransposedBytes(at(src, offset), rows, cols, e);

@@ -1,17 +1,17 @@
 /**
  * The streamed export (writeTfliteStream, convertGraphDefToFile, writeFileAtomicStream): the
  * same bytes as the in-memory writer, large buffers passed through as pieces of their own, and
- * failures that leave no file behind.
+ * failures that leave no file behind; and the parallel read of large models the CLI uses.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { convertGraphDef, convertGraphDefToFile } from '../../src/api/convert.js';
-import { shardReader, writeFileAtomicPieces, writeFileAtomicStream } from '../../src/api/files.js';
+import { readModelFile, readModelFileAsync, shardReader, writeFileAtomicPieces, writeFileAtomicStream } from '../../src/api/files.js';
 import { STREAMED_BUFFER_BYTES, tflitePieces, writeTflite, writeTfliteStream } from '../../src/export/tflite.js';
 import { DeferredTranspose } from '../../src/ir/deferred-bytes.js';
-import { ConverterError, GraphError } from '../../src/util/errors.js';
+import { ConverterError, GraphError, UsageError } from '../../src/util/errors.js';
 import { modelPath, readModel } from '../helpers/fixtures.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tflite-stream-test-'));
@@ -129,5 +129,37 @@ describe('writeFileAtomicStream', () => {
   test('a file system error is a ConverterError naming the file', () => {
     const file = path.join(dir, 'no-such-folder', 'x.tflite');
     expect(() => writeFileAtomicStream(file, (write) => write(new Uint8Array(1)))).toThrow(ConverterError);
+  });
+});
+
+describe('readModelFileAsync', () => {
+  test('a file past the parallel-read size (64 MiB) comes back byte for byte, as readModelFile reads it', async () => {
+    const file = path.join(dir, 'large.bin');
+    // Not a multiple of the parts' 64 KiB rounding, and every part's bytes distinct.
+    const bytes = new Uint8Array((65 << 20) + 12345);
+    for (let i = 0; i < bytes.length; i += 4093) bytes[i] = (i / 4093) & 255;
+    writeFileSync(file, bytes);
+    const read = await readModelFileAsync(file);
+    expect(read.length).toBe(bytes.length);
+    expect(Buffer.from(read.buffer, read.byteOffset, read.byteLength).equals(bytes)).toBe(true);
+    rmSync(file);
+  });
+
+  test('small files, missing files and folders: as readModelFile', async () => {
+    const file = path.join(dir, 'small.bin');
+    writeFileSync(file, new Uint8Array([1, 2, 3]));
+    expect(Array.from(await readModelFileAsync(file))).toEqual([1, 2, 3]);
+    for (const bad of [path.join(dir, 'missing.pb'), dir]) {
+      const expected = (() => {
+        try {
+          readModelFile(bad);
+        } catch (err) {
+          return err as Error;
+        }
+        throw new Error(`${bad} was read`);
+      })();
+      expect(expected).toBeInstanceOf(UsageError);
+      await expect(readModelFileAsync(bad)).rejects.toThrow(expected.message);
+    }
   });
 });

@@ -1,5 +1,5 @@
-// `npm run build:wasm`: compiles the AssemblyScript kernels in src/kernels/wasm/ (*.as.ts, which tsc skips) with asc (the
-// assemblyscript devDependency) and writes them, base64-encoded, into TypeScript modules in src/kernels/, which
+// `npm run build:wasm`: compiles the AssemblyScript kernels (*.as.ts, which tsc skips: WASM_KERNELS below) with asc (the
+// assemblyscript devDependency) and writes them, base64-encoded, into TypeScript modules beside their users, which
 // are committed (not in generated/, which npm run generate owns): installing or using the package needs no compiler, and the module loads the same
 // way from src/ (vitest) and dist/. test/unit/kernels-wasm.test.ts checks the committed output
 // is what this script builds from the current source.
@@ -15,6 +15,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 export const WASM_KERNELS = [
   { source: 'src/kernels/wasm/gemm.as.ts', generated: 'src/kernels/gemm-wasm-binary.ts', constant: 'GEMM_WASM_BASE64' },
   { source: 'src/kernels/wasm/depthwise.as.ts', generated: 'src/kernels/depthwise-wasm-binary.ts', constant: 'DEPTHWISE_WASM_BASE64' },
+  // A byte-level utility below the IR (deferred weight transposes), so it lives in src/util/.
+  { source: 'src/util/byte-transpose.as.ts', generated: 'src/util/byte-transpose-wasm-binary.ts', constant: 'BYTE_TRANSPOSE_WASM_BASE64' },
 ];
 
 /** Compiles one kernel and returns the text of its generated module. */
