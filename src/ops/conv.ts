@@ -2,24 +2,20 @@
  * Convolutions: CONV_2D (filter OHWI), DEPTHWISE_CONV_2D (filter [1, H, W, I·M]) and
  * TRANSPOSE_CONV (weights OHWI), all NHWC, and the TF rules that produce them: Conv2D,
  * DepthwiseConv2dNative, Conv2DBackpropInput, grappler's _FusedConv2D and
- * FusedDepthwiseConv2dNative, and inference-mode FusedBatchNorm. Filters are reordered by
+ * FusedDepthwiseConv2dNative (whose fused batch norm is batch-norm.ts's). Filters are reordered by
  * TRANSPOSE / RESHAPE ops that fold away when the weights are constant; fused bias adds, batch
  * norms and activations come out as plain ops for the fusion passes to merge back.
- * CONV_OPS also carries the pooling (pool.ts) and padding (pad.ts) families.
  */
 import { ActivationFunctionType } from '../../generated/tflite/activation-function-type.js';
-import { AddOptionsT } from '../../generated/tflite/add-options.js';
 import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
 import { BuiltinOptions } from '../../generated/tflite/builtin-options.js';
 import { Conv2DOptionsT } from '../../generated/tflite/conv2doptions.js';
 import { DepthwiseConv2DOptionsT } from '../../generated/tflite/depthwise-conv2doptions.js';
-import { MulOptionsT } from '../../generated/tflite/mul-options.js';
 import { Padding } from '../../generated/tflite/padding.js';
-import { SubOptionsT } from '../../generated/tflite/sub-options.js';
 import { TransposeConvOptionsT } from '../../generated/tflite/transpose-conv-options.js';
 import type { DType } from '../ir/dtype.js';
 import type { TflOp, TfOp } from '../ir/op.js';
-import { constValues, type Tensor } from '../ir/tensor.js';
+import type { Tensor } from '../ir/tensor.js';
 import { activationRange, perChannelMultipliers, perTensor, type Requantization } from '../kernels/affine-int8.js';
 import { outputSize, transposeConv } from '../kernels/conv.js';
 import { conv2dInt8, depthwiseConv2dInt8, transposeConvInt8 } from '../kernels/conv-int8.js';
@@ -33,7 +29,8 @@ import { floatInput, isPerChannel } from './quantize.js';
 import { chain, inNhwc, isNchw, requireFloat32, spatialOut, spatialPair, tfPadding, transposeStep, unsupported, type Step } from './pool.js';
 import type { Rewriter } from './rewriter.js';
 import { asInt32, constInts } from './shape.js';
-import { attrBool, attrFloat, attrInts, attrString, attrStrings } from './tf-attrs.js';
+import { attrFloat, attrInts, attrStrings } from './tf-attrs.js';
+import { add, batchNormSteps } from './batch-norm.js';
 import { emitTfActivation } from './tf-fused.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -279,66 +276,6 @@ function legalizeConv(depthwise: boolean) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Batch norm at inference: y = x · scale / sqrt(var + ε) + (offset − mean · scale / sqrt(var + ε))
-
-const add = (rw: Rewriter, a: Tensor, b: Tensor, name: string) => rw.tfl1(BuiltinOperator.ADD, [a, b], options(BuiltinOptions.AddOptions, new AddOptionsT()), name);
-const mul = (rw: Rewriter, a: Tensor, b: Tensor, name: string) => rw.tfl1(BuiltinOperator.MUL, [a, b], options(BuiltinOptions.MulOptions, new MulOptionsT()), name);
-
-function float32Values(t: Tensor): Float32Array | null {
-  return t.data !== null && t.data.kind === 'bytes' && t.dtype === 'float32' && !t.isVariable ? (constValues(t.data, 'float32') as Float32Array) : null;
-}
-
-/**
- * The MUL and ADD of a batch norm over [scale, offset, mean, variance]. Their per-channel factors
- * are computed here when all four are constants, else by TFLite ops on them (which fold when they
- * become constant). `channelsFirst` shapes the factors [C, 1, …] to broadcast over NCHW.
- */
-function batchNormSteps(op: TfOp, rw: Rewriter, params: Tensor[], epsilon: number, channelsFirst: number | null): Step[] {
-  const [scale, offset, mean, variance] = params as [Tensor, Tensor, Tensor, Tensor];
-  let factors: { mul: Tensor; shift: Tensor } | null = null;
-  const build = (): { mul: Tensor; shift: Tensor } => {
-    const n = `${op.name}/batchnorm`;
-    const values = params.map(float32Values);
-    if (values.every((v) => v !== null)) {
-      const [s, o, m, v] = values as Float32Array[];
-      const c = s!.length;
-      const k = Float32Array.from({ length: c }, (_, i) => s![i]! / Math.sqrt(v![i]! + epsilon));
-      const shift = Float32Array.from({ length: c }, (_, i) => o![i]! - m![i]! * k[i]!);
-      const shape = channelsFirst === null ? [c] : [c, ...new Array<number>(channelsFirst - 2).fill(1)];
-      return { mul: rw.constant(`${n}/scale`, 'float32', shape, k), shift: rw.constant(`${n}/shift`, 'float32', shape, shift) };
-    }
-    const eps = rw.constant(`${n}/epsilon`, 'float32', [], Float32Array.of(epsilon));
-    const inv = rw.tfl1(BuiltinOperator.RSQRT, [add(rw, variance, eps, `${n}/var_eps`)], null, `${n}/rsqrt`);
-    let k = mul(rw, scale, inv, `${n}/scale`);
-    const subOpts = options(BuiltinOptions.SubOptions, new SubOptionsT());
-    let shift = rw.tfl1(BuiltinOperator.SUB, [offset, mul(rw, mean, k, `${n}/mean_scale`)], subOpts, `${n}/shift`);
-    if (channelsFirst !== null) {
-      const shape = rw.int32(`${n}/bcast_shape`, [-1, ...new Array<number>(channelsFirst - 2).fill(1)]);
-      k = rw.tfl1(BuiltinOperator.RESHAPE, [k, shape], null, `${n}/scale_bcast`);
-      shift = rw.tfl1(BuiltinOperator.RESHAPE, [shift, shape], null, `${n}/shift_bcast`);
-    }
-    return { mul: k, shift };
-  };
-  return [
-    { name: 'batchnorm/mul', run: (x, name) => mul(rw, x, (factors = build()).mul, name) },
-    { name: 'batchnorm/add', run: (x, name) => add(rw, x, factors!.shift, name) },
-  ];
-}
-
-function legalizeBatchNorm(op: TfOp, rw: Rewriter): (Tensor | null)[] {
-  if (attrBool(op, 'is_training', true)) throw unsupported(op, 'is in training mode (is_training=true); only inference batch norms convert');
-  const x = inputOf(op, 0);
-  requireFloat32(op, x);
-  const format = attrString(op, 'data_format', 'NHWC');
-  if (!['NHWC', 'NCHW', 'NDHWC', 'NCDHW'].includes(format)) throw unsupported(op, `has data_format ${format}`);
-  const rank = x.shape?.length ?? format.length;
-  const params = [1, 2, 3, 4].map((i) => inputOf(op, i));
-  const y = chain(op, x, batchNormSteps(op, rw, params, attrFloat(op, 'epsilon', 1e-4), format.startsWith('NC') ? rank : null));
-  // At inference the batch statistics outputs are the given mean and variance.
-  return [y, params[2]!, params[3]!];
-}
-
-// ---------------------------------------------------------------------------------------------
 // Grappler's fused convolutions: conv, then fused_ops in order, each a plain TFLite op
 
 function fusedSteps(op: TfOp, rw: Rewriter, nchw: boolean): { affine: Step[]; activation: Step[] } {
@@ -421,5 +358,4 @@ export const CONV_LEGALIZATIONS: TfLegalization[] = [
   { tfTypes: ['_FusedConv2D'], legalize: legalizeFusedConv(false) },
   { tfTypes: ['FusedDepthwiseConv2dNative'], legalize: legalizeFusedConv(true) },
   { tfTypes: ['Conv2DBackpropInput'], legalize: legalizeConvBackpropInput },
-  { tfTypes: ['FusedBatchNorm', 'FusedBatchNormV2', 'FusedBatchNormV3'], legalize: legalizeBatchNorm },
 ];

@@ -1,8 +1,7 @@
 /**
- * Tensor creation, casting, selection, resizing and space/depth rearrangement: SHAPE, FILL,
- * RANGE, CAST, ZEROS_LIKE, SELECT, SELECT_V2, SPACE_TO_DEPTH, DEPTH_TO_SPACE, SPACE_TO_BATCH_ND,
- * BATCH_TO_SPACE_ND, RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR (kernels in src/kernels/generate.ts,
- * space.ts, resize.ts). Each TF spelling becomes the TFLite op, plus CAST / TRANSPOSE / RESHAPE
+ * Tensor creation, casting, selection and space/depth rearrangement: SHAPE, FILL, RANGE, CAST,
+ * ZEROS_LIKE, SELECT, SELECT_V2, SPACE_TO_DEPTH, DEPTH_TO_SPACE, SPACE_TO_BATCH_ND,
+ * BATCH_TO_SPACE_ND (kernels in src/kernels/generate.ts, space.ts; resizing is resize.ts's). Each TF spelling becomes the TFLite op, plus CAST / TRANSPOSE / RESHAPE
  * where TFLite's kernel wants another type, layout or rank, so the converted model computes what
  * TF computes; attribute combinations TF itself rejects, or TFLite cannot express, are refused.
  */
@@ -13,8 +12,6 @@ import { CastOptionsT } from '../../generated/tflite/cast-options.js';
 import { DepthToSpaceOptionsT } from '../../generated/tflite/depth-to-space-options.js';
 import { FillOptionsT } from '../../generated/tflite/fill-options.js';
 import { RangeOptionsT } from '../../generated/tflite/range-options.js';
-import { ResizeBilinearOptionsT } from '../../generated/tflite/resize-bilinear-options.js';
-import { ResizeNearestNeighborOptionsT } from '../../generated/tflite/resize-nearest-neighbor-options.js';
 import { SelectOptionsT } from '../../generated/tflite/select-options.js';
 import { SelectV2OptionsT } from '../../generated/tflite/select-v2options.js';
 import { ShapeOptionsT } from '../../generated/tflite/shape-options.js';
@@ -25,7 +22,6 @@ import type { DType } from '../ir/dtype.js';
 import type { TflOp, TfOp } from '../ir/op.js';
 import type { Shape, Tensor } from '../ir/tensor.js';
 import { CAST_DTYPES, castValue, fillValue, rangeLength, rangeValue, selectV2Shape, selectValue, zerosLike } from '../kernels/generate.js';
-import { resizeBilinear, resizeNearestNeighbor } from '../kernels/resize.js';
 import {
   batchToSpaceND,
   batchToSpaceShape,
@@ -38,11 +34,11 @@ import {
 } from '../kernels/space.js';
 import { fromNumbers, toNumbers } from '../kernels/value.js';
 import { GraphError, UnsupportedError } from '../util/errors.js';
-import { inputOf, options, optionsAs, requireDtype, type OpDef, type TfLegalization } from './op-def.js';
+import { inputOf, options, optionsAs, requireDtype, requireKernelDtype, type OpDef, type TfLegalization } from './op-def.js';
 import { chain, inNhwc, isNchw } from './pool.js';
 import type { Rewriter } from './rewriter.js';
 import { asInt32, constInts, movesValues } from './shape.js';
-import { attrBool, attrInt, attrString, attrType } from './tf-attrs.js';
+import { attrBool, attrInt, attrType } from './tf-attrs.js';
 import { dtypeFromTflite, tfliteTypeOf } from './tflite-schema.js';
 
 const dtypeOf = (op: TflOp, i: number): DType | null => op.inputs[i]?.dtype ?? null;
@@ -212,57 +208,16 @@ function spaceBatchDef(builtin: BuiltinOperator, toBatch: boolean): OpDef {
   };
 }
 
-function resizeDef(builtin: BuiltinOperator, bilinear: boolean): OpDef {
-  const params = (op: TflOp) => optionsAs<ResizeBilinearOptionsT | ResizeNearestNeighborOptionsT>(op, bilinear ? ResizeBilinearOptionsT : ResizeNearestNeighborOptionsT);
-  return {
-    builtin,
-    infer(op) {
-      const x = inputOf(op, 0);
-      const [b, , , c] = fourD(x.shape);
-      const size = constInts(op.inputs[1]);
-      return [{ dtype: requireDtype(x), shape: [b!, size?.[0] ?? -1, size?.[1] ?? -1, c!] }];
-    },
-    evaluate(op, [x, size]) {
-      const [h, w] = toNumbers(size!) as [number, number];
-      return [(bilinear ? resizeBilinear : resizeNearestNeighbor)(x!, h, w, params(op))];
-    },
-    // Nearest neighbour copies pixels; bilinear dispatches int8/int16 to the 10-bit fixed-point
-    // ResizeBilinearInteger (src/kernels/resize.ts), uint8 to the reference's float form.
-    evaluateQuantized(op, values) {
-      return this.evaluate!(op, values);
-    },
-    version(op) {
-      const p = params(op);
-      if (dtypeOf(op, 0) === 'int16') return 4;
-      if (p.halfPixelCenters || (!bilinear && p.alignCorners)) return 3;
-      return int8Is2(op);
-    },
-    quant: { kind: 'sameScale', int8Version: 2 },
-    int16x8: { version: 4 },
-  };
-}
-
 export const GENERATE_OPS: OpDef[] = [
   ...[shapeOp, fill, range, cast, zerosLikeOp, select, selectV2],
   spaceDepthDef(BuiltinOperator.SPACE_TO_DEPTH, true),
   spaceDepthDef(BuiltinOperator.DEPTH_TO_SPACE, false),
   spaceBatchDef(BuiltinOperator.SPACE_TO_BATCH_ND, true),
   spaceBatchDef(BuiltinOperator.BATCH_TO_SPACE_ND, false),
-  resizeDef(BuiltinOperator.RESIZE_BILINEAR, true),
-  resizeDef(BuiltinOperator.RESIZE_NEAREST_NEIGHBOR, false),
 ];
 
 // ---------------------------------------------------------------------------------------------
 // TF → TFLite
-
-/** The tensor's dtype when TFLite's kernel takes it; an UnsupportedError naming the node otherwise. */
-function supported(op: TfOp, t: Tensor, tflOp: string, allowed: readonly DType[]): DType {
-  const dtype = requireDtype(t);
-  if (!allowed.includes(dtype)) {
-    throw new UnsupportedError(`${op.type} "${op.name}": TFLite's ${tflOp} does not take ${dtype} (it takes ${allowed.join(', ')})`);
-  }
-  return dtype;
-}
 
 const isStatic = (shape: Shape): shape is number[] => shape !== null && shape.every((d) => d >= 0);
 
@@ -282,7 +237,7 @@ function legalizeShape(op: TfOp, rw: Rewriter): Tensor {
 /** FILL(SHAPE(x), value) for ZerosLike / OnesLike: folds to a constant when x's shape is static. */
 function fillLike(op: TfOp, rw: Rewriter, value: number): Tensor {
   const x = inputOf(op, 0);
-  const dtype = supported(op, x, 'FILL', FILL_TYPES);
+  const dtype = requireKernelDtype(op, x, 'FILL', FILL_TYPES);
   const dims = rw.tfl1(BuiltinOperator.SHAPE, [x], shapeOptions('int32'), `${op.name}/shape`);
   const scalar = rw.constant(`${op.name}/value`, dtype, [], castValue(fromNumbers('float32', [], [value]), dtype).data);
   return rw.tfl1(BuiltinOperator.FILL, [dims, scalar], options(BuiltinOptions.FillOptions, new FillOptionsT()), op.name);
@@ -306,7 +261,7 @@ function legalizeCast(op: TfOp, rw: Rewriter): Tensor {
 function legalizeSpaceDepth(op: TfOp, rw: Rewriter, toDepth: boolean): Tensor {
   const blockSize = attrInt(op, 'block_size');
   if (blockSize < 2) throw new UnsupportedError(`${op.type} "${op.name}": block_size ${blockSize} must be at least 2`);
-  supported(op, inputOf(op, 0), toDepth ? 'SPACE_TO_DEPTH' : 'DEPTH_TO_SPACE', MOVE_TYPES);
+  requireKernelDtype(op, inputOf(op, 0), toDepth ? 'SPACE_TO_DEPTH' : 'DEPTH_TO_SPACE', MOVE_TYPES);
   const opts = toDepth
     ? options(BuiltinOptions.SpaceToDepthOptions, new SpaceToDepthOptionsT(blockSize))
     : options(BuiltinOptions.DepthToSpaceOptions, new DepthToSpaceOptionsT(blockSize));
@@ -324,7 +279,7 @@ function legalizeSpaceDepth(op: TfOp, rw: Rewriter, toDepth: boolean): Tensor {
 function legalizeSpaceBatch(op: TfOp, rw: Rewriter, toBatch: boolean, v1: boolean): Tensor {
   const x = inputOf(op, 0);
   const builtin = toBatch ? BuiltinOperator.SPACE_TO_BATCH_ND : BuiltinOperator.BATCH_TO_SPACE_ND;
-  supported(op, x, BuiltinOperator[builtin], [...MOVE_TYPES, 'int16']);
+  requireKernelDtype(op, x, BuiltinOperator[builtin], [...MOVE_TYPES, 'int16']);
   const block = v1 ? rw.int32(`${op.name}/block_shape`, [attrInt(op, 'block_size'), attrInt(op, 'block_size')]) : asInt32(rw, inputOf(op, 1), `${op.name}/block_shape`);
   const pads = asInt32(rw, inputOf(op, v1 ? 1 : 2), `${op.name}/${toBatch ? 'paddings' : 'crops'}`);
   const opts = toBatch
@@ -348,36 +303,9 @@ function legalizeSpaceBatch(op: TfOp, rw: Rewriter, toBatch: boolean, v1: boolea
   return rw.tfl1(BuiltinOperator.RESHAPE, [y, rw.int32(`${op.name}/out_shape`, target)], null, op.name);
 }
 
-/**
- * ResizeBilinear always yields float32 in TF, computed on the input converted to float: integer
- * inputs get a CAST first. ResizeNearestNeighbor keeps the element type.
- */
-function legalizeResize(op: TfOp, rw: Rewriter, bilinear: boolean): Tensor {
-  const alignCorners = attrBool(op, 'align_corners', false);
-  const halfPixelCenters = attrBool(op, 'half_pixel_centers', false);
-  if (alignCorners && halfPixelCenters) {
-    throw new UnsupportedError(`${op.type} "${op.name}": align_corners and half_pixel_centers are both true, which TF rejects`);
-  }
-  let x = inputOf(op, 0);
-  if (x.shape !== null && x.shape.length !== 4) throw new UnsupportedError(`${op.type} "${op.name}": input must be 4-D, got [${x.shape}]`);
-  const size = asInt32(rw, inputOf(op, 1), `${op.name}/size`);
-  if (bilinear) {
-    const dtype = requireDtype(x);
-    if (dtype !== 'float32') {
-      if (!CAST_DTYPES.has(dtype) || dtype === 'bool') throw new UnsupportedError(`${op.type} "${op.name}": input type ${dtype} is not supported`);
-      x = rw.tfl1(BuiltinOperator.CAST, [x], options(BuiltinOptions.CastOptions, new CastOptionsT(tfliteTypeOf(dtype), tfliteTypeOf('float32'))), `${op.name}/to_float`);
-    }
-    const opts = options(BuiltinOptions.ResizeBilinearOptions, new ResizeBilinearOptionsT(alignCorners, halfPixelCenters));
-    return rw.tfl1(BuiltinOperator.RESIZE_BILINEAR, [x, size], opts, op.name);
-  }
-  supported(op, x, 'RESIZE_NEAREST_NEIGHBOR', ['float32', 'uint8', 'int8', 'int16']);
-  const opts = options(BuiltinOptions.ResizeNearestNeighborOptions, new ResizeNearestNeighborOptionsT(alignCorners, halfPixelCenters));
-  return rw.tfl1(BuiltinOperator.RESIZE_NEAREST_NEIGHBOR, [x, size], opts, op.name);
-}
-
 function legalizeSelect(op: TfOp, rw: Rewriter, v2: boolean): Tensor {
   const [c, x, y] = [0, 1, 2].map((i) => inputOf(op, i)) as [Tensor, Tensor, Tensor];
-  supported(op, x, v2 ? 'SELECT_V2' : 'SELECT', SELECT_TYPES);
+  requireKernelDtype(op, x, v2 ? 'SELECT_V2' : 'SELECT', SELECT_TYPES);
   if (!v2) return rw.tfl1(BuiltinOperator.SELECT, [c, x, y], options(BuiltinOptions.SelectOptions, new SelectOptionsT()), op.name);
   // The broadcasting kernel (BroadcastSelect5DSlow) handles up to 5 dims.
   const rank = Math.max(...[c, x, y].map((t) => t.shape?.length ?? 0));
@@ -391,11 +319,11 @@ const rule = (tfTypes: string[], emit: (op: TfOp, rw: Rewriter) => Tensor): TfLe
 export const GENERATE_LEGALIZATIONS: TfLegalization[] = [
   rule(['Shape'], legalizeShape),
   rule(['Fill'], (op, rw) => {
-    supported(op, inputOf(op, 1), 'FILL', FILL_TYPES);
+    requireKernelDtype(op, inputOf(op, 1), 'FILL', FILL_TYPES);
     return rw.tfl1(BuiltinOperator.FILL, [inputOf(op, 0), inputOf(op, 1)], options(BuiltinOptions.FillOptions, new FillOptionsT()), op.name);
   }),
   rule(['Range'], (op, rw) => {
-    supported(op, inputOf(op, 0), 'RANGE', ['float32', 'int32', 'int64']);
+    requireKernelDtype(op, inputOf(op, 0), 'RANGE', ['float32', 'int32', 'int64']);
     const inputs = [0, 1, 2].map((i) => inputOf(op, i));
     return rw.tfl1(BuiltinOperator.RANGE, inputs, options(BuiltinOptions.RangeOptions, new RangeOptionsT()), op.name);
   }),
@@ -415,6 +343,4 @@ export const GENERATE_LEGALIZATIONS: TfLegalization[] = [
   rule(['BatchToSpaceND'], (op, rw) => legalizeSpaceBatch(op, rw, false, false)),
   rule(['SpaceToBatch'], (op, rw) => legalizeSpaceBatch(op, rw, true, true)),
   rule(['BatchToSpace'], (op, rw) => legalizeSpaceBatch(op, rw, false, true)),
-  rule(['ResizeBilinear'], (op, rw) => legalizeResize(op, rw, true)),
-  rule(['ResizeNearestNeighbor'], (op, rw) => legalizeResize(op, rw, false)),
 ];

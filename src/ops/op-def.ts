@@ -10,7 +10,7 @@ import type { DType } from '../ir/dtype.js';
 import type { TflOp, TfOp } from '../ir/op.js';
 import type { Shape, Tensor } from '../ir/tensor.js';
 import type { Value } from '../kernels/value.js';
-import { GraphError } from '../util/errors.js';
+import { GraphError, UnsupportedError } from '../util/errors.js';
 import type { Rewriter } from './rewriter.js';
 
 export interface TensorType {
@@ -156,4 +156,13 @@ export function isQuantizedOp(op: TflOp): boolean {
 export function requireDtype(t: Tensor): DType {
   if (t.dtype === null) throw new GraphError(`tensor "${t.name}" has no known dtype`);
   return t.dtype;
+}
+
+/** The tensor's dtype when TFLite's kernel takes it; an UnsupportedError naming the node otherwise. */
+export function requireKernelDtype(op: TfOp, t: Tensor, tflOp: string, allowed: readonly DType[]): DType {
+  const dtype = requireDtype(t);
+  if (!allowed.includes(dtype)) {
+    throw new UnsupportedError(`${op.type} "${op.name}": TFLite's ${tflOp} does not take ${dtype} (it takes ${allowed.join(', ')})`);
+  }
+  return dtype;
 }

@@ -5,6 +5,8 @@
 import { BuiltinOperator } from '../../generated/tflite/builtin-operator.js';
 import type { TflOp } from '../ir/op.js';
 import { GraphError } from '../util/errors.js';
+import { BATCH_NORM_LEGALIZATIONS } from './batch-norm.js';
+import { RESIZE_LEGALIZATIONS, RESIZE_OPS } from './resize.js';
 import { CONV_LEGALIZATIONS, CONV_OPS } from './conv.js';
 import { EINSUM_LEGALIZATIONS, EINSUM_OPS } from './einsum.js';
 import { ELEMENTWISE_LEGALIZATIONS, ELEMENTWISE_OPS } from './elementwise.js';
@@ -74,18 +76,20 @@ export class OpRegistry {
 }
 
 export const REGISTRY = new OpRegistry(
-  [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...SHAPE_OPS, ...CONV_OPS, ...POOL_OPS, ...PAD_OPS, ...REDUCE_OPS, ...SLICING_OPS, ...JOINING_OPS, ...GENERATE_OPS, ...QUANTIZE_OPS, ...SELECTION_OPS, ...EINSUM_OPS, ...FAKE_QUANT_OPS, ...LSTM_OPS],
+  [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...SHAPE_OPS, ...CONV_OPS, ...POOL_OPS, ...PAD_OPS, ...REDUCE_OPS, ...SLICING_OPS, ...JOINING_OPS, ...GENERATE_OPS, ...RESIZE_OPS, ...QUANTIZE_OPS, ...SELECTION_OPS, ...EINSUM_OPS, ...FAKE_QUANT_OPS, ...LSTM_OPS],
   [
     ...ELEMENTWISE_LEGALIZATIONS,
     ...MATMUL_LEGALIZATIONS,
     ...SHAPE_LEGALIZATIONS,
     ...CONV_LEGALIZATIONS,
+    ...BATCH_NORM_LEGALIZATIONS,
     ...POOL_LEGALIZATIONS,
     ...PAD_LEGALIZATIONS,
     ...REDUCE_LEGALIZATIONS,
     ...SLICING_LEGALIZATIONS,
     ...JOINING_LEGALIZATIONS,
     ...GENERATE_LEGALIZATIONS,
+    ...RESIZE_LEGALIZATIONS,
     ...QUANTIZE_LEGALIZATIONS,
     ...SELECTION_LEGALIZATIONS,
     ...EINSUM_LEGALIZATIONS,
