@@ -16,6 +16,7 @@
  */
 
 import type { Clamp } from './activation.js';
+import type { DepthwiseGeometry } from './depthwise-wasm.js';
 import { createWasmGemm } from './gemm-wasm.js';
 import { widenRangeByRows, type ValueRange } from './value.js';
 
@@ -51,18 +52,10 @@ export type GemmNT = ((
   im2colGemm?: Im2colGemm;
 };
 
-/** Where CONV_2D's windows go: filter and output size, padding before, strides and dilations. */
-export interface PatchGeometry {
+/** Where CONV_2D's windows go: the depthwise kernel's window geometry plus the filter size. */
+export interface PatchGeometry extends DepthwiseGeometry {
   kh: number;
   kw: number;
-  oh: number;
-  ow: number;
-  padT: number;
-  padL: number;
-  strideH: number;
-  strideW: number;
-  dilationH: number;
-  dilationW: number;
 }
 
 /**
