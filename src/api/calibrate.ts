@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { activationTensors, calibrate, type CalibrationWorkers } from '../calibrate/calibrate.js';
-import { loadDataset } from '../calibrate/dataset.js';
+import { loadCalibrationDataset, loadDataset } from '../calibrate/dataset.js';
 import { lstmInternalRangeNames } from '../calibrate/lstm-internals.js';
 import type { CalibrationMethod, TensorRange } from '../calibrate/ranges.js';
 import type { InputSpec } from '../calibrate/samples.js';
@@ -154,7 +154,7 @@ export async function calibrateModel(model: Model, options: CalibrationOptions):
   if (options.percentile !== undefined && !(options.percentile > 0 && options.percentile <= 100)) {
     throw new UsageError(`percentile ${options.percentile} is not in (0, 100]`);
   }
-  const samples = stopOnAbort(loadDataset(options.dataset, inputSpecs(model), options), options.signal);
+  const samples = stopOnAbort(loadCalibrationDataset(options.dataset, inputSpecs(model), options), options.signal);
   let result;
   try {
     result = await calibrate(model, REGISTRY, samples, { ...options, workers: calibrationWorkers(model) ?? undefined });

@@ -8,7 +8,7 @@
  * (parallel.ts). Samples start on this thread; once they have taken `parallelAfterMs` and more
  * keep coming, `threads - 1` workers start, and this thread goes on running samples itself, as
  * one of the `threads`: each sample goes to a worker with room for it (one running, one queued),
- * else runs here. This thread's executor is already warm and it would otherwise sit idle, so a
+ * else runs here. A deferred sample (an image file, samples.ts) is decoded by the thread that runs it. This thread's executor is already warm and it would otherwise sit idle, so a
  * calibration on 2 cores pays for starting one worker, not two, and no core is left waiting.
  * A calibration of a few small samples never pays for starting workers, and the results are the
  * same either way: every partial collector merges exactly (mergeableMethod). moving_average
@@ -19,12 +19,12 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Executor } from '../exec/executor.js';
 import type { Model } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
-import type { Value } from '../kernels/value.js';
 import type { OpRegistry } from '../ops/registry.js';
 import { UsageError } from '../util/errors.js';
 import { LstmInternalsObserver } from './lstm-internals.js';
 import { CalibrationPool, type CalibrationWorkers } from './parallel.js';
 import { mergeableMethod, RangeCollector, type RangeOptions, type TensorRange } from './ranges.js';
+import { sampleValues, type CalibrationSample } from './samples.js';
 
 export type { CalibrationWorkers } from './parallel.js';
 
@@ -87,7 +87,7 @@ export function calibrationThreads(option: number | undefined): number {
   return threads;
 }
 
-export async function calibrate(model: Model, registry: OpRegistry, samples: AsyncIterable<Value[]>, options: CalibrateOptions = {}): Promise<CalibrationResult> {
+export async function calibrate(model: Model, registry: OpRegistry, samples: AsyncIterable<CalibrationSample>, options: CalibrateOptions = {}): Promise<CalibrationResult> {
   const threads = calibrationThreads(options.threads);
   const tracked = [...activationTensors(model)];
   const executor = new Executor(model, registry);
@@ -123,7 +123,7 @@ export async function calibrate(model: Model, registry: OpRegistry, samples: Asy
       }
       internals.startSample();
       const sampleStart = performance.now();
-      executor.run(sample, (tensor, value) => {
+      executor.run(sampleValues(sample), (tensor, value) => {
         collector.observe(tensor, value, index);
         internals.observe(tensor, value);
       }, { recycle: true });

@@ -15,10 +15,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { makeValue, type Value } from '../kernels/value.js';
 import { DatasetError, UsageError } from '../util/errors.js';
-import { imageFiles, imageFolderSamples, type ImagePreprocessing } from './images.js';
+import { imageFiles, imageSamples, type ImagePreprocessing, type ImageSample } from './images.js';
 import { readNpy } from './npy.js';
 import { readNpz } from './npz.js';
-import { normalizeSample, type InputSpec } from './samples.js';
+import { normalizeSample, sampleValues, type CalibrationSample, type InputSpec } from './samples.js';
 
 export interface DatasetOptions extends ImagePreprocessing {
   /** At most this many samples (TFLite's num_calibration_steps). */
@@ -33,7 +33,16 @@ export const DEFAULT_GENERATOR_SAMPLES = 100;
 
 const MODULE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']);
 
+/** The samples of a dataset, as one Value per model input each. */
 export async function* loadDataset(source: string, inputs: readonly InputSpec[], options: DatasetOptions = {}): AsyncGenerator<Value[]> {
+  for await (const sample of loadCalibrationDataset(source, inputs, options)) yield sampleValues(sample);
+}
+
+/**
+ * The samples of a dataset for calibrate(): like loadDataset, except that images stay
+ * undecoded (DeferredSample) until a thread runs them, so calibration workers decode their own.
+ */
+export async function* loadCalibrationDataset(source: string, inputs: readonly InputSpec[], options: DatasetOptions = {}): AsyncGenerator<CalibrationSample> {
   if (source === 'random') {
     yield* randomSamples(inputs, options);
     return;
@@ -41,10 +50,15 @@ export async function* loadDataset(source: string, inputs: readonly InputSpec[],
   if (!existsSync(source)) throw new UsageError(`representative dataset not found`, { file: source });
   let produced = 0;
   for await (const raw of rawSamples(source, inputs, options)) {
-    yield normalizeSample(raw, inputs, produced);
+    yield raw instanceof ImageItem ? { deferred: raw.sample, inputs: inputs.slice(), index: produced } : normalizeSample(raw, inputs, produced);
     produced++;
   }
   if (produced === 0) throw new DatasetError('the representative dataset yielded no samples', { file: source });
+}
+
+/** An image of a folder dataset, as rawSamples yields it (a class of ours: no script can yield one). */
+class ImageItem {
+  constructor(readonly sample: ImageSample) {}
 }
 
 async function* rawSamples(source: string, inputs: readonly InputSpec[], options: DatasetOptions): AsyncGenerator<unknown> {
@@ -61,11 +75,15 @@ async function* rawSamples(source: string, inputs: readonly InputSpec[], options
   else throw new UsageError(`cannot read a representative dataset from a ${ext || 'extensionless'} file (use .js/.mjs/.ts, .npy, .npz, a folder of .npy files or images, or random)`, { file: source });
 }
 
+function* mapGenerator<T, U>(items: Iterable<T>, f: (item: T) => U): Generator<U> {
+  for (const item of items) yield f(item);
+}
+
 /** A folder holds either one .npy file per input or images; both at once is ambiguous. */
 function folderSamples(dir: string, inputs: readonly InputSpec[], hasImages: boolean, options: DatasetOptions): Generator<unknown> {
   const hasNpy = readdirSync(dir).some((f) => f.endsWith('.npy'));
   if (hasNpy && hasImages) throw new DatasetError('the folder holds both .npy files and images; point at a folder of one kind', { file: dir });
-  if (hasImages) return imageFolderSamples(dir, inputs, options);
+  if (hasImages) return mapGenerator(imageSamples(dir, inputs, options), (sample) => new ImageItem(sample));
   if (!hasNpy) throw new DatasetError('the folder holds no .npy files and no .jpg/.jpeg/.png images', { file: dir });
   return npyFolder(dir, inputs, options.maxSamples);
 }

@@ -168,34 +168,48 @@ function imageInputShape(inputs: readonly InputSpec[], dir: string): [number, nu
 }
 
 /**
- * One sample per image file, in name order: Float32Array data of the input's shape without
- * the batch dimension. Decoding happens as samples are pulled, one image in memory at a time.
+ * One image sample described rather than decoded: a plain object (structured-cloneable), so a
+ * calibration worker can decode it itself (decodeImageSample) and images decode on every core.
  */
-export function* imageFolderSamples(
+export interface ImageSample {
+  kind: 'image';
+  file: string;
+  height: number;
+  width: number;
+  channels: number;
+  mean: number[];
+  std: number[];
+}
+
+/** The image files of `dir` in name order as samples for the model's one image input, not yet decoded. */
+export function* imageSamples(
   dir: string,
   inputs: readonly InputSpec[],
   options: ImagePreprocessing & { maxSamples?: number | undefined; notice?: ((message: string) => void) | undefined },
-): Generator<{ data: Float32Array; shape: number[] }> {
+): Generator<ImageSample> {
   const [height, width, channels] = imageInputShape(inputs, dir);
   const { mean, std } = normalizationFor(options, channels, dir);
   if (options.inputRange === undefined && options.meanValues === undefined && options.stdDevValues === undefined) {
     options.notice?.('feeding raw pixel values 0..255; give --input_range or --mean_values/--std_dev_values to match the model\'s preprocessing');
   }
   const files = imageFiles(dir).slice(0, options.maxSamples ?? Infinity);
-  for (const name of files) {
-    const file = path.join(dir, name);
-    let image: Pixels;
-    try {
-      image = decodeImage(readFileSync(file));
-    } catch (err) {
-      throw new DatasetError(`cannot decode the image: ${err instanceof Error ? err.message : String(err)}`, { file, cause: err });
-    }
-    if (channels === 1) image = toLuminance(image);
-    const data = resizeBilinear(image, height, width);
-    for (let i = 0; i < data.length; i++) {
-      const c = i % channels;
-      data[i] = (data[i]! - mean[c]!) / std[c]!;
-    }
-    yield { data, shape: [height, width, channels] };
+  for (const name of files) yield { kind: 'image', file: path.join(dir, name), height, width, channels, mean, std };
+}
+
+/** Decodes and preprocesses one image sample: Float32Array data of the input's shape without the batch dimension. */
+export function decodeImageSample(sample: ImageSample): { data: Float32Array; shape: number[] } {
+  const { file, height, width, channels, mean, std } = sample;
+  let image: Pixels;
+  try {
+    image = decodeImage(readFileSync(file));
+  } catch (err) {
+    throw new DatasetError(`cannot decode the image: ${err instanceof Error ? err.message : String(err)}`, { file, cause: err });
   }
+  if (channels === 1) image = toLuminance(image);
+  const data = resizeBilinear(image, height, width);
+  for (let i = 0; i < data.length; i++) {
+    const c = i % channels;
+    data[i] = (data[i]! - mean[c]!) / std[c]!;
+  }
+  return { data, shape: [height, width, channels] };
 }

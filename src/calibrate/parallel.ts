@@ -1,7 +1,7 @@
 /**
  * Calibration on worker threads (node:worker_threads): each worker holds its own copy of the
  * model and its own Executor and RangeCollector; the main thread reads the dataset and hands
- * each sample to a worker with room for it; at the end every worker sends its collector's state
+ * each sample to a worker with room for it (an image sample as its file, decoded there); at the end every worker sends its collector's state
  * and the main thread merges them (exactly, see mergeableMethod in ranges.ts).
  *
  * The calibrate layer cannot serialize a model itself (the .tflite writer and reader sit in
@@ -14,11 +14,11 @@ import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { Executor } from '../exec/executor.js';
 import type { Model } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
-import type { Value } from '../kernels/value.js';
 import type { OpRegistry } from '../ops/registry.js';
 import { ConverterError, DatasetError, GraphError, UnsupportedError, UsageError } from '../util/errors.js';
 import { LstmInternalsObserver, type NamedRange } from './lstm-internals.js';
 import { RangeCollector, type CollectorState, type RangeOptions } from './ranges.js';
+import { sampleValues, type CalibrationSample } from './samples.js';
 
 /** How to start a calibration worker: the module it runs and what it rebuilds the model from. */
 export interface CalibrationWorkers {
@@ -37,12 +37,12 @@ const MIN_IN_FLIGHT = 2;
 const MAX_IN_FLIGHT = 64;
 const QUEUED_MS = 4;
 
-type ToWorker = { kind: 'sample'; index: number; values: Value[] } | { kind: 'finish' };
+type ToWorker = { kind: 'sample'; index: number; sample: CalibrationSample } | { kind: 'finish' };
 type FromWorker =
   | { kind: 'ready'; tensors: string[] }
   | { kind: 'done'; index: number }
   | { kind: 'state'; state: WorkerState }
-  | { kind: 'error'; name: string; message: string };
+  | { kind: 'error'; name: string; message: string; file?: string | undefined };
 
 /** What a worker gathered: its collector's state and the ranges inside ops (lstm-internals.ts). */
 export interface WorkerState {
@@ -72,23 +72,24 @@ export function serveCalibration(model: Model, registry: OpRegistry, tracked: Te
         return;
       }
       internals.startSample();
-      executor.run(message.values, (tensor, value) => {
+      executor.run(sampleValues(message.sample), (tensor, value) => {
         collector.observe(tensor, value, message.index);
         internals.observe(tensor, value);
       }, { recycle: true });
       send({ kind: 'done', index: message.index });
     } catch (err) {
-      send({ kind: 'error', name: err instanceof Error ? err.name : 'Error', message: err instanceof Error ? err.message : String(err) });
+      const file = err instanceof ConverterError ? err.file : undefined;
+      send({ kind: 'error', name: err instanceof Error ? err.name : 'Error', message: err instanceof Error ? err.message : String(err), file });
     }
   });
   send({ kind: 'ready', tensors: tracked.map((t) => t.name) });
 }
 
-/** Rebuilds a worker's error as the library's typed error of the same name. */
-function rebuildError(name: string, message: string): Error {
-  const types: Record<string, new (m: string) => ConverterError> = { DatasetError, GraphError, UnsupportedError, UsageError };
+/** Rebuilds a worker's error as the library's typed error of the same name (and file). */
+function rebuildError(name: string, message: string, file: string | undefined): Error {
+  const types: Record<string, new (m: string, o: { file?: string | undefined }) => ConverterError> = { DatasetError, GraphError, UnsupportedError, UsageError };
   const Type = types[name];
-  return Type !== undefined ? new Type(message) : new Error(`calibration worker: ${name}: ${message}`);
+  return Type !== undefined ? new Type(message, { file }) : new Error(`calibration worker: ${name}: ${message}`);
 }
 
 interface PoolWorker {
@@ -146,7 +147,7 @@ export class CalibrationPool {
       } else if (message.kind === 'state') {
         resolveState(message.state);
       } else {
-        fail(rebuildError(message.name, message.message));
+        fail(rebuildError(message.name, message.message, message.file));
       }
       this.notify();
     });
@@ -190,12 +191,12 @@ export class CalibrationPool {
   }
 
   /** Hands the sample to a worker if one has room now; false otherwise. */
-  trySend(index: number, values: Value[]): boolean {
+  trySend(index: number, sample: CalibrationSample): boolean {
     this.check();
     const w = this.free();
     if (w === undefined) return false;
     w.inFlight++;
-    w.worker.postMessage({ kind: 'sample', index, values } satisfies ToWorker);
+    w.worker.postMessage({ kind: 'sample', index, sample } satisfies ToWorker);
     return true;
   }
 

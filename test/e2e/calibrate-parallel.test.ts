@@ -9,10 +9,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { calibrateModel, calibrationWorkers } from '../../src/api/calibrate.js';
 import { convertGraphDef } from '../../src/api/convert.js';
 import { calibrate, calibrationThreads, type CalibrateOptions } from '../../src/calibrate/calibrate.js';
+import { loadCalibrationDataset } from '../../src/calibrate/dataset.js';
 import type { CalibrationMethod } from '../../src/calibrate/ranges.js';
 import type { Model } from '../../src/ir/graph.js';
 import type { Value } from '../../src/kernels/value.js';
@@ -74,6 +76,39 @@ describe('calibration on worker threads', () => {
     const run = ranges(model, samplesOf(6, 4), { threads: 2, workers: calibrationWorkers(model)!, parallelAfterMs: 0, runOnThisThread: false });
     await expect(run).rejects.toThrow(DatasetError);
     await expect(run).rejects.toThrow(/sample 4: tensor "[^"]+" has a NaN value/);
+  }, 120_000);
+
+  test('image folders: the workers decode their own images; same ranges as one thread, a corrupt image named', async () => {
+    const images = mkdtempSync(path.join(tmpdir(), 'calibrate-parallel-images-'));
+    try {
+      for (let i = 0; i < 12; i++) {
+        const png = new PNG({ width: 40, height: 36 });
+        for (let p = 0; p < png.data.length; p++) png.data[p] = (p * (i + 3) * 37) % 256;
+        writeFileSync(path.join(images, `img${String(i).padStart(2, '0')}.png`), PNG.sync.write(png));
+      }
+      const inputs = [{ name: model.main.inputs[0]!.name, dtype: 'float32' as const, shape: [1, 32, 32, 3] }];
+      const dataset = () => loadCalibrationDataset(images, inputs, { inputRange: [-1, 1] });
+      const run = async (options: CalibrateOptions) => {
+        const result = await calibrate(model, REGISTRY, dataset(), options);
+        return { workers: result.workers, ranges: Object.fromEntries([...result.ranges].map(([t, r]) => [t.name, r])) };
+      };
+      // The samples reach calibrate() undecoded: a worker can make them from the file name alone.
+      const first = (await dataset().next()).value!;
+      expect(Array.isArray(first)).toBe(false);
+      expect(structuredClone(first)).toEqual(first);
+      const single = await run({ threads: 1 });
+      const parallel = await run({ threads: 2, workers: calibrationWorkers(model)!, parallelAfterMs: 0, runOnThisThread: false });
+      expect(parallel.workers).toBeGreaterThanOrEqual(1);
+      expect(parallel.ranges).toEqual(single.ranges);
+      // A corrupt image, decoded by a worker: a DatasetError naming that image file.
+      writeFileSync(path.join(images, 'img05.png'), readFileSync(path.join(images, 'img04.png')).subarray(0, 60));
+      const err = await run({ threads: 2, workers: calibrationWorkers(model)!, parallelAfterMs: 0, runOnThisThread: false }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DatasetError);
+      expect((err as DatasetError).file).toBe(path.join(images, 'img05.png'));
+      expect((err as DatasetError).message).toMatch(/^cannot decode the image: /);
+    } finally {
+      rmSync(images, { recursive: true, force: true });
+    }
   }, 120_000);
 
   test('workers that cannot start leave the samples to this thread', async () => {

@@ -15,7 +15,7 @@ import { PNG } from 'pngjs';
 import { describe, expect, test } from 'vitest';
 import { calibrateModel } from '../../src/api/calibrate.js';
 import { convertGraphDef } from '../../src/api/convert.js';
-import { imageFolderSamples, resizeBilinear } from '../../src/calibrate/images.js';
+import { decodeImageSample, imageSamples, resizeBilinear } from '../../src/calibrate/images.js';
 import { writeNpy } from '../../src/calibrate/npy.js';
 import { readNpz } from '../../src/calibrate/npz.js';
 import type { Value } from '../../src/kernels/value.js';
@@ -205,8 +205,8 @@ function png(width: number, height: number, rgb: (x: number, y: number) => [numb
 /** Distinct, irregular pixel values, so any misplaced pixel or channel shows. */
 const pattern = (x: number, y: number): [number, number, number] => [(x * 37 + y * 11) % 256, (x * 5 + y * 71 + 3) % 256, (x * y * 13 + 200) % 256];
 
-async function collect(dir: string, shape: number[], options: Parameters<typeof imageFolderSamples>[2] = {}): Promise<Float32Array[]> {
-  return [...imageFolderSamples(dir, [{ name: 'img', dtype: 'float32', shape }], options)].map((s) => s.data);
+async function collect(dir: string, shape: number[], options: Parameters<typeof imageSamples>[2] = {}): Promise<Float32Array[]> {
+  return [...imageSamples(dir, [{ name: 'img', dtype: 'float32', shape }], options)].map((s) => decodeImageSample(s).data);
 }
 
 describe('a folder of images', () => {
