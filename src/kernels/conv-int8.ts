@@ -8,10 +8,17 @@
  *
  * The input is offset once into an Int32Array so the inner loops are plain multiply-adds; sums
  * stay far below 2^53, and `| 0` wraps them like the C++ int32 accumulator.
+ *
+ * CONV_2D and DEPTHWISE_CONV_2D with int8 inputs and an int32 bias (or none) accumulate on
+ * WebAssembly SIMD (conv-int8-wasm.ts): the same int32 sums, bit for bit. int16 inputs (16x8
+ * models, int64 bias and accumulator), TRANSPOSE_CONV, and every op under
+ * TFLITE_CONVERT_KERNELS=js or without WebAssembly SIMD take the JS loops here, which stay the
+ * readable reference.
  */
 import type { Padding } from '../../generated/tflite/padding.js';
 import { biasValues, offsetInput, requantize, type Requantization } from './affine-int8.js';
-import { conv2dAccumulate, depthwiseAccumulate, transposeConvAccumulate, type Axis, type ConvSums } from './conv.js';
+import { conv2dAccumulate, depthwiseAccumulate, transposeConvAccumulate, type Axis } from './conv.js';
+import { int8WasmKernels, type Int8WasmKernels } from './conv-int8-wasm.js';
 import { makeValue, type NumericArray, type Value } from './value.js';
 
 /** What an integer convolution needs besides its tensors. */
@@ -41,6 +48,9 @@ function biasOf(bias: Value | null, channels: number, what: string): NumericArra
 export function conv2dInt8(x: Value, filter: Value, bias: Value | null, a: QuantizedConvArgs): Value {
   dims4(x, 'CONV_2D');
   dims4(filter, 'CONV_2D filter');
+  const wasm = wasmFor(x, bias, a);
+  const sums = wasm === null ? null : wasm.kernels.conv2d(x, filter, wasm.bias, a, a.inputZeroPoint);
+  if (sums !== null) return requantizeSums(x, sums, null, a, 'CONV_2D');
   return requantizeSums(x, conv2dAccumulate(x, offsetInput(x, a.inputZeroPoint), filter, a), bias, a, 'CONV_2D');
 }
 
@@ -51,11 +61,29 @@ export function conv2dInt8(x: Value, filter: Value, bias: Value | null, a: Quant
 export function depthwiseConv2dInt8(x: Value, filter: Value, bias: Value | null, a: QuantizedConvArgs & { multiplier: number }): Value {
   dims4(x, 'DEPTHWISE_CONV_2D');
   dims4(filter, 'DEPTHWISE_CONV_2D filter');
+  const wasm = wasmFor(x, bias, a);
+  const sums = wasm === null ? null : wasm.kernels.depthwise(x, filter, wasm.bias, a, a.inputZeroPoint);
+  if (sums !== null) return requantizeSums(x, sums, null, a, 'DEPTHWISE_CONV_2D');
   return requantizeSums(x, depthwiseAccumulate(x, offsetInput(x, a.inputZeroPoint), filter, a), bias, a, 'DEPTHWISE_CONV_2D');
 }
 
-/** The int32 sums plus bias, requantized per output channel into a value of the input's dtype. */
-function requantizeSums(x: Value, { acc, shape }: ConvSums, bias: Value | null, a: Requantization, what: string): Value {
+/**
+ * The WebAssembly kernels and the bias as they take it, when they apply: int8 input, an int32
+ * bias of the right length or none, an int32 accumulator. Null otherwise (the JS path).
+ */
+function wasmFor(x: Value, bias: Value | null, a: Requantization): { kernels: Int8WasmKernels; bias: Int32Array | null } | null {
+  if (x.dtype !== 'int8' || a.wideAccumulator === true) return null;
+  const b = bias === null ? null : bias.data;
+  if (b !== null && !(b instanceof Int32Array)) return null;
+  const kernels = int8WasmKernels();
+  return kernels === null ? null : { kernels, bias: b };
+}
+
+/**
+ * The sums (exact int32 values in doubles from the JS loops, or the WebAssembly kernels' int32
+ * sums) plus bias, requantized per output channel into a value of the input's dtype.
+ */
+function requantizeSums(x: Value, { acc, shape }: { acc: Float64Array | Int32Array; shape: [number, number, number, number] }, bias: Value | null, a: Requantization, what: string): Value {
   const o = shape[3];
   const bd = biasOf(bias, o, what);
   const out = makeValue(x.dtype, shape);

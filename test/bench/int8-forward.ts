@@ -1,11 +1,13 @@
 /**
  * ms per forward pass of whole int8 models in our executor (what `run`, the quantization
  * debugger and --target_sqnr repeat): person_detect (an int8 MobileNet, re-serialized for
- * LiteRT.js's sake like the tests do) and cifar10_cnn quantized by us. Run with
+ * LiteRT.js's sake like the tests do), cifar10_cnn and MobileNetV2 (the nsfwjs tfjs graph model
+ * of test/e2e/quantize-int8-mobilenet.test.ts) quantized by us. Run with
  * `npx tsx test/bench/int8-forward.ts`.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { shardReader } from '../../src/api/files.js';
 import { reserializeTflite } from '../../src/api/index.js';
 import { convertGraphDefInt8 } from '../../src/api/quantize-int8.js';
 import { Executor } from '../../src/exec/executor.js';
@@ -40,3 +42,6 @@ time('person_detect int8', person, 10);
 const pb = readFileSync(path.join(MODELS_DIR, 'utensor_cgen/deep_cnn/cifar10_cnn.pb'));
 const { tflite } = await convertGraphDefInt8(pb, 'cifar10_cnn.pb', {}, { dataset: 'random', inputRange: [0, 1], maxSamples: 8 }, { inferenceInputType: 'int8', inferenceOutputType: 'int8' });
 time('cifar10_cnn int8 (ours)', tflite, 20);
+const mobilenet = path.join(MODELS_DIR, 'nsfwjs_mobilenet_v2_mid/model.json');
+const mobilenetInt8 = await convertGraphDefInt8(readFileSync(mobilenet), mobilenet, {}, { dataset: 'random', inputRange: [0, 1], maxSamples: 4 }, {}, shardReader(mobilenet));
+time('MobileNetV2 int8 (ours)', mobilenetInt8.tflite, 3);

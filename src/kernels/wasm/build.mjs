@@ -15,6 +15,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 export const WASM_KERNELS = [
   { source: 'src/kernels/wasm/gemm.as.ts', generated: 'src/kernels/gemm-wasm-binary.ts', constant: 'GEMM_WASM_BASE64' },
   { source: 'src/kernels/wasm/depthwise.as.ts', generated: 'src/kernels/depthwise-wasm-binary.ts', constant: 'DEPTHWISE_WASM_BASE64' },
+  { source: 'src/kernels/wasm/gemm-int8.as.ts', generated: 'src/kernels/gemm-int8-wasm-binary.ts', constant: 'GEMM_INT8_WASM_BASE64' },
   // A byte-level utility below the IR (deferred weight transposes), so it lives in src/util/.
   { source: 'src/util/byte-transpose.as.ts', generated: 'src/util/byte-transpose-wasm-binary.ts', constant: 'BYTE_TRANSPOSE_WASM_BASE64' },
 ];

@@ -1,0 +1,292 @@
+/**
+ * The int32 accumulation of the integer CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels on
+ * WebAssembly SIMD: the AssemblyScript kernels in src/kernels/wasm/gemm-int8.as.ts (committed
+ * build in gemm-int8-wasm-binary.ts). conv-int8.ts and matmul-int8.ts call these when they apply
+ * and requantize the sums as before; their plain JS loops stay the readable reference and the
+ * fallback (TFLITE_CONVERT_KERNELS=js, no WebAssembly SIMD, or inputs these do not take).
+ *
+ * The sums are exact integer arithmetic, equal to the JS kernels' bit for bit: int32 sums of
+ * (x − input zero point) · w wrapping like C++'s int32 accumulator, plus the int32 bias (the JS
+ * path wraps acc + bias with requantize's `| 0`; the same value modulo 2^32).
+ *
+ * What runs here: int8 inputs with int8 weights and an int32 bias (or none). int16 inputs (16x8
+ * models, whose accumulator is int64 with an int64 bias) and anything else stay on the JS path;
+ * each function returns null for those, and for shapes the JS kernels reject (so their errors
+ * are the ones raised).
+ *
+ * Layout of the module's memory: packed weights (int16, widened once per weight array and
+ * geometry, by a WeakMap on the array as in gemm-wasm.ts) bump-allocated from address 0 and kept
+ * resident across calls; per-call scratch above them: the int8 input copied in, the bias, then
+ * patches and sums. CONV_2D makes its patches in the module (im2col, (x − zp) as int16) block by
+ * block and multiplies them with i32x4.dot_i16x8_s (gemm); one instance per thread.
+ */
+import { GEMM_INT8_WASM_BASE64 } from './gemm-int8-wasm-binary.js';
+import { outputSize, paddingBefore, type ConvGeometry } from './conv.js';
+import type { Value } from './value.js';
+import { instantiateKernel, reserveWasmBytes, type WasmMemory } from '../util/wasm.js';
+
+interface GemmInt8Exports {
+  gemm(m: number, np: number, kp: number, a: number, b: number, c: number, bias: number): void;
+  offsetRows(src: number, rows: number, k: number, kp: number, zp: number, dst: number): void;
+  im2col(
+    x: number, h: number, w: number, c: number, c0: number, ci: number, kh: number, kw: number,
+    strideH: number, strideW: number, dilationH: number, dilationW: number, padT: number, padL: number,
+    oh: number, ow: number, p0: number, rows: number, kp: number, zp: number, out: number,
+  ): void;
+  depthwise(
+    n: number, h: number, w: number, c: number, m: number,
+    kh: number, kw: number, oh: number, ow: number,
+    strideH: number, strideW: number, dilationH: number, dilationW: number, padT: number, padL: number,
+    x: number, f: number, bias: number, out: number,
+  ): void;
+  memory: WasmMemory;
+}
+
+/** Int8, Int16 and Int32 views of a module's memory that grow on demand (growing detaches old views). */
+export class IntHeap {
+  i8!: Int8Array;
+  i16!: Int16Array;
+  i32!: Int32Array;
+  constructor(private readonly memory: WasmMemory) {
+    this.refresh();
+  }
+  private refresh(): void {
+    const buffer = this.memory.buffer;
+    this.i8 = new Int8Array(buffer);
+    this.i16 = new Int16Array(buffer);
+    this.i32 = new Int32Array(buffer);
+  }
+  /** Makes sure at least `bytes` bytes of memory exist (the views are renewed if it grows). */
+  reserve(bytes: number): this {
+    if (bytes > this.memory.buffer.byteLength) {
+      reserveWasmBytes(this.memory, bytes);
+      this.refresh();
+    }
+    return this;
+  }
+}
+
+/** Rounds a byte count up to a multiple of 16 (v128 alignment). */
+export const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+/**
+ * Packed weights resident at the bottom of the module's memory, bump-allocated, by weight array
+ * and a key naming the layout (weights are constants, and values are never changed once an op
+ * has returned them, so the array identifies the contents). Once the capacity is used the whole
+ * store is dropped and refilled: it holds one model's weights (MobileNetV2 1.4's 6.1 M weights
+ * are 12 MiB as int16) and stays bounded when weights are activations or models change.
+ */
+const RESIDENT_BYTES = 64 * 1024 * 1024;
+
+class ResidentPacks {
+  private offsets = new WeakMap<Int8Array, Map<string, number>>();
+  /** Bytes in use from address 0 (a multiple of 16). */
+  top = 0;
+
+  constructor(
+    private readonly heap: IntHeap,
+    private readonly capacity: number,
+  ) {}
+
+  /** The byte offset of `bytes` bytes packed from `weights` by `pack` (given the heap and that offset), packing on first use. */
+  offsetOf(weights: Int8Array, key: string, bytes: number, pack: (heap: IntHeap, at: number) => void): number {
+    const known = this.offsets.get(weights)?.get(key);
+    if (known !== undefined) return known;
+    const size = align16(bytes);
+    if (this.top + size > this.capacity) {
+      this.offsets = new WeakMap();
+      this.top = 0;
+    }
+    const at = this.top;
+    const heap = this.heap.reserve(at + size);
+    heap.i8.fill(0, at, at + size);
+    pack(heap, at);
+    this.top = at + size;
+    let keys = this.offsets.get(weights);
+    if (keys === undefined) this.offsets.set(weights, (keys = new Map()));
+    keys.set(key, at);
+    return at;
+  }
+}
+
+/**
+ * Writes the k × n matrix B[kk][j] = weights[(j0 + j)·k + kk] − zp (rows of `weights` are output
+ * channels) at byte `at` in the GEMM's pair layout (gemm-int8.as.ts): int16 [kp / 2, np, 2]. The
+ * memory there is zero, which pads the odd row and the columns from n to np.
+ */
+function packPairs(heap: IntHeap, at: number, weights: Int8Array, j0: number, n: number, k: number, np: number, zp: number): void {
+  const h = heap.i16;
+  const base = at >> 1;
+  const pairRow = np * 2;
+  for (let j = 0; j < n; j++) {
+    const src = (j0 + j) * k;
+    const col = base + j * 2;
+    for (let kk = 0; kk < k; kk++) h[col + (kk >> 1) * pairRow + (kk & 1)] = weights[src + kk]! - zp;
+  }
+}
+
+/** A convolution's int32 sums, bias included, [N, OH, OW, O] row-major. */
+export interface Int8ConvSums {
+  acc: Int32Array;
+  shape: [number, number, number, number];
+}
+
+/** The kernels; each sum includes the bias. */
+export interface Int8WasmKernels {
+  /**
+   * CONV_2D: input [N, H, W, C] int8, filter [O, KH, KW, I] int8 (C a multiple of I: groups),
+   * bias [O] int32 or null. Null when the data are not int8 or the shapes do not fit.
+   */
+  conv2d(x: Value, filter: Value, bias: Int32Array | null, g: ConvGeometry, inputZeroPoint: number): Int8ConvSums | null;
+  /** DEPTHWISE_CONV_2D: input [N, H, W, C] int8, filter [1, KH, KW, C·M] int8, bias [C·M] or null. Null as conv2d. */
+  depthwise(x: Value, filter: Value, bias: Int32Array | null, g: ConvGeometry & { multiplier: number }, inputZeroPoint: number): Int8ConvSums | null;
+  /** FULLY_CONNECTED: `rows` rows of `inner` int8 inputs times weights [units, inner] (offset by weightsZeroPoint), bias [units] or null; sums [rows, units]. */
+  fullyConnected(x: Int8Array, rows: number, weights: Int8Array, units: number, inner: number, bias: Int32Array | null, inputZeroPoint: number, weightsZeroPoint: number): Int32Array;
+}
+
+/** Bytes of int16 patches per CONV_2D block: 128 KiB, so a block of patches stays in L2 (as in gemm-wasm.ts). */
+const PATCH_BYTES = 128 * 1024;
+
+/**
+ * The WebAssembly integer kernels, or null where WebAssembly or its SIMD proposal is unavailable.
+ * residentBytes bounds the packed-weight store (tests make it small to exercise the refill).
+ */
+export function createInt8WasmKernels(residentBytes = RESIDENT_BYTES): Int8WasmKernels | null {
+  const exports = instantiateKernel<GemmInt8Exports>(GEMM_INT8_WASM_BASE64);
+  if (exports === null) return null;
+  const memory = new IntHeap(exports.memory);
+  const packs = new ResidentPacks(memory, residentBytes);
+
+  /** Writes n bias values (zeros without a bias), then zeros up to np, as int32 at byte `at`. */
+  const setBias = (heap: IntHeap, at: number, bias: Int32Array | null, from: number, n: number, np: number) => {
+    const i = at >> 2;
+    heap.i32.fill(0, i, i + np);
+    if (bias !== null) heap.i32.set(bias.subarray(from, from + n), i);
+  };
+
+  /** Rows [0, rows) of C (np int32 apart, n used) at byte `at` into out rows `stride` apart from element `to`. */
+  const copyOut = (heap: IntHeap, at: number, rows: number, n: number, np: number, out: Int32Array, to: number, stride: number) => {
+    const c = heap.i32;
+    const from = at >> 2;
+    if (n === np && n === stride) {
+      out.set(c.subarray(from, from + rows * n), to);
+      return;
+    }
+    for (let r = 0; r < rows; r++) {
+      const src = from + r * np;
+      const dst = to + r * stride;
+      for (let j = 0; j < n; j++) out[dst + j] = c[src + j]!;
+    }
+  };
+
+  return {
+    conv2d(x, filter, bias, g, zp) {
+      if (x.shape.length !== 4 || filter.shape.length !== 4 || !(x.data instanceof Int8Array) || !(filter.data instanceof Int8Array)) return null;
+      const [n, h, w, c] = x.shape as [number, number, number, number];
+      const [o, kh, kw, ci] = filter.shape as [number, number, number, number];
+      const groups = c / ci;
+      if (!Number.isInteger(groups) || o % groups !== 0 || (bias !== null && bias.length !== o)) return null;
+      const perGroup = o / groups;
+      const oh = outputSize(g.padding, h, kh, g.h);
+      const ow = outputSize(g.padding, w, kw, g.w);
+      const padT = paddingBefore(g.padding, h, kh, g.h);
+      const padL = paddingBefore(g.padding, w, kw, g.w);
+      const pixels = n * oh * ow;
+      const out = new Int32Array(pixels * o);
+      const sums: Int8ConvSums = { acc: out, shape: [n, oh, ow, o] };
+      if (pixels === 0 || o === 0) return sums;
+      const k = kh * kw * ci;
+      const kp = (k + 1) & ~1;
+      const np = (perGroup + 7) & ~7;
+      // Every group's B, one after the other, in one resident block.
+      const groupBytes = (kp / 2) * np * 4;
+      const fd = filter.data;
+      const bAt = packs.offsetOf(fd, `conv/${o}/${k}/${groups}`, groups * groupBytes, (heap, at) => {
+        for (let gi = 0; gi < groups; gi++) packPairs(heap, at + gi * groupBytes, fd, gi * perGroup, perGroup, k, np, 0);
+      });
+      // A 1×1 window at stride 1 over all channels reads each pixel's channels as they are.
+      const pointwise = kh === 1 && kw === 1 && g.h.stride === 1 && g.w.stride === 1 && groups === 1;
+      const block = Math.max(4, Math.min(pixels, Math.floor(PATCH_BYTES / (kp * 2) / 4) * 4));
+      const xAt = packs.top;
+      const xBytes = n * h * w * c;
+      const biasAt = align16(xAt + xBytes);
+      const patchesAt = align16(biasAt + np * 4);
+      const cAt = align16(patchesAt + block * kp * 2);
+      const heap = memory.reserve(cAt + block * np * 4);
+      heap.i8.set(x.data.subarray(0, xBytes), xAt);
+      for (let gi = 0; gi < groups; gi++) {
+        setBias(heap, biasAt, bias, gi * perGroup, perGroup, np);
+        for (let p0 = 0; p0 < pixels; p0 += block) {
+          const rows = Math.min(block, pixels - p0);
+          if (pointwise) exports.offsetRows(xAt + p0 * c, rows, c, kp, zp, patchesAt);
+          else exports.im2col(xAt, h, w, c, gi * ci, ci, kh, kw, g.h.stride, g.w.stride, g.h.dilation, g.w.dilation, padT, padL, oh, ow, p0, rows, kp, zp, patchesAt);
+          exports.gemm(rows, np, kp, patchesAt, bAt + gi * groupBytes, cAt, biasAt);
+          copyOut(heap, cAt, rows, perGroup, np, out, p0 * o + gi * perGroup, o);
+        }
+      }
+      return sums;
+    },
+
+    depthwise(x, filter, bias, g, zp) {
+      if (x.shape.length !== 4 || filter.shape.length !== 4 || !(x.data instanceof Int8Array) || !(filter.data instanceof Int8Array)) return null;
+      const [n, h, w, c] = x.shape as [number, number, number, number];
+      const [, kh, kw, oc] = filter.shape as [number, number, number, number];
+      const m = oc / c;
+      if (!Number.isInteger(m) || (g.multiplier > 0 && g.multiplier !== m) || (bias !== null && bias.length !== oc)) return null;
+      const oh = outputSize(g.padding, h, kh, g.h);
+      const ow = outputSize(g.padding, w, kw, g.w);
+      const total = n * oh * ow * oc;
+      const shape: Int8ConvSums['shape'] = [n, oh, ow, oc];
+      if (total === 0) return { acc: new Int32Array(0), shape };
+      const fd = filter.data;
+      const taps = kh * kw * oc;
+      const fAt = packs.offsetOf(fd, `depthwise/${taps}`, taps * 2, (heap, at) => heap.i16.set(fd.subarray(0, taps), at >> 1));
+      const count = n * h * w * c;
+      const rawAt = packs.top;
+      const xAt = align16(rawAt + count);
+      const biasAt = align16(xAt + count * 2);
+      const outAt = align16(biasAt + oc * 4);
+      const heap = memory.reserve(outAt + total * 4);
+      heap.i8.set(x.data.subarray(0, count), rawAt);
+      exports.offsetRows(rawAt, 1, count, count, zp, xAt);
+      setBias(heap, biasAt, bias, 0, oc, oc);
+      exports.depthwise(
+        n, h, w, c, m, kh, kw, oh, ow,
+        g.h.stride, g.w.stride, g.h.dilation, g.w.dilation, paddingBefore(g.padding, h, kh, g.h), paddingBefore(g.padding, w, kw, g.w),
+        xAt, fAt, biasAt, outAt,
+      );
+      return { acc: heap.i32.slice(outAt >> 2, (outAt >> 2) + total), shape };
+    },
+
+    fullyConnected(x, rows, weights, units, inner, bias, zp, weightsZp) {
+      const out = new Int32Array(rows * units);
+      if (rows === 0 || units === 0) return out;
+      const kp = (inner + 1) & ~1;
+      const np = (units + 7) & ~7;
+      const bAt = packs.offsetOf(weights, `fc/${units}/${inner}/${weightsZp}`, (kp / 2) * np * 4, (heap, at) => packPairs(heap, at, weights, 0, units, inner, np, weightsZp));
+      const rawAt = packs.top;
+      const aAt = align16(rawAt + rows * inner);
+      const biasAt = align16(aAt + rows * kp * 2);
+      const cAt = align16(biasAt + np * 4);
+      const heap = memory.reserve(cAt + rows * np * 4);
+      heap.i8.set(x.subarray(0, rows * inner), rawAt);
+      exports.offsetRows(rawAt, rows, inner, kp, zp, aAt);
+      setBias(heap, biasAt, bias, 0, units, np);
+      exports.gemm(rows, np, kp, aAt, bAt, cAt, biasAt);
+      copyOut(heap, cAt, rows, units, np, out, 0, units);
+      return out;
+    },
+  };
+}
+
+let kernels: Int8WasmKernels | null | undefined;
+
+/**
+ * This thread's WebAssembly integer kernels, made on first use; null without WebAssembly SIMD or
+ * with TFLITE_CONVERT_KERNELS=js in the environment (read on every call, so a process can switch).
+ */
+export function int8WasmKernels(): Int8WasmKernels | null {
+  if (process.env.TFLITE_CONVERT_KERNELS === 'js') return null;
+  if (kernels === undefined) kernels = createInt8WasmKernels();
+  return kernels;
+}

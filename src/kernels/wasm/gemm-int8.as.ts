@@ -1,0 +1,331 @@
+// AssemblyScript source of the WebAssembly SIMD int32 accumulation of the integer CONV_2D,
+// DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels (src/kernels/conv-int8-wasm.ts runs it).
+// Built by `npm run build:wasm` (asc) into src/kernels/gemm-int8-wasm-binary.ts, committed, so
+// installs need no compiler; test/unit/kernels-wasm.test.ts checks the committed build is current.
+//
+// Everything here is integer arithmetic, so it is exact: the same int32 sums, wrapping like C++'s
+// int32 accumulator, as the plain JS kernels (conv.ts conv2dAccumulate / depthwiseAccumulate,
+// matmul-int8.ts), whose doubles are exact and wrapped by requantize's `| 0`. Offset inputs
+// (x − zero point, x int8) lie in [−255, 255] and weights in [−128, 127] (or [−255, 255] for
+// FULLY_CONNECTED's legacy asymmetric weights), so they fit int16 and a pair of products fits
+// int32: i32x4.dot_i16x8_s cannot overflow before the (wrapping) i32x4.add.
+//
+// Layouts (all little-endian in linear memory):
+// - patches A: int16 [m, kp], kp = k rounded up to even, the extra column zero;
+// - packed B:  int16 [kp / 2, np, 2]: for each pair of rows 2p, 2p + 1 of the k × n weight
+//   matrix, column j's two weights side by side; np = n rounded up to 8, extra columns zero.
+//   B's rows are np · 4 bytes apart, like the float GEMM's (gemm.as.ts) k × np float32 rows;
+// - C: int32 [m, np] = bias (int32 [np]) + A · B.
+// One step of the GEMM broadcasts a pair of A's int16 (one int32 load, splat) and dots it with a
+// B vector of 4 columns' pairs: i32x4.dot_i16x8_s gives 4 columns' a₀·b₀ + a₁·b₁ at once, so
+// no horizontal sums are needed. A 4 × 8 block of C is held in 8 v128 accumulators, which with
+// the 2 B vectors and the broadcast pair fits the 16 SIMD registers of x86-64.
+
+export function gemm(m: i32, np: i32, kp: i32, a: usize, b: usize, c: usize, bias: usize): void {
+  const rowA = <usize>kp << 1;
+  const rowB = <usize>np << 2;
+  const pairs = kp >> 1;
+  // Columns go in blocks whose slice of B (pairs × width × 4 bytes) fits in about 128 KiB, so it
+  // stays in L2 while every row of A passes over it.
+  const width = max<i32>(8, (32768 / max<i32>(pairs, 1)) & ~7);
+  for (let jc = 0; jc < np; jc += width) {
+    const jEnd = min<i32>(jc + width, np);
+    let i = 0;
+    for (; i + 4 <= m; i += 4) {
+      const a0 = a + <usize>i * rowA;
+      const a1 = a0 + rowA;
+      const a2 = a1 + rowA;
+      const a3 = a2 + rowA;
+      for (let j = jc; j < jEnd; j += 8) {
+        const col = <usize>j << 2;
+        let c00 = v128.load(bias + col);
+        let c01 = v128.load(bias + col, 16);
+        let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+        let bp = b + col;
+        for (let p = 0; p < pairs; p++) {
+          const b0 = v128.load(bp);
+          const b1 = v128.load(bp, 16);
+          const off = <usize>p << 2;
+          let x = v128.load32_splat(a0 + off);
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x, b0));
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x, b1));
+          x = v128.load32_splat(a1 + off);
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x, b0));
+          c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x, b1));
+          x = v128.load32_splat(a2 + off);
+          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(x, b0));
+          c21 = i32x4.add(c21, i32x4.dot_i16x8_s(x, b1));
+          x = v128.load32_splat(a3 + off);
+          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x, b0));
+          c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x, b1));
+          bp += rowB;
+        }
+        const out = c + <usize>i * rowB + col;
+        v128.store(out, c00);
+        v128.store(out, c01, 16);
+        v128.store(out + rowB, c10);
+        v128.store(out + rowB, c11, 16);
+        v128.store(out + 2 * rowB, c20);
+        v128.store(out + 2 * rowB, c21, 16);
+        v128.store(out + 3 * rowB, c30);
+        v128.store(out + 3 * rowB, c31, 16);
+      }
+    }
+    // Leftover rows, one at a time.
+    for (; i < m; i++) {
+      const a0 = a + <usize>i * rowA;
+      for (let j = jc; j < jEnd; j += 8) {
+        const col = <usize>j << 2;
+        let c00 = v128.load(bias + col);
+        let c01 = v128.load(bias + col, 16);
+        let bp = b + col;
+        for (let p = 0; p < pairs; p++) {
+          const x = v128.load32_splat(a0 + (<usize>p << 2));
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x, v128.load(bp)));
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x, v128.load(bp, 16)));
+          bp += rowB;
+        }
+        const out = c + <usize>i * rowB + col;
+        v128.store(out, c00);
+        v128.store(out, c01, 16);
+      }
+    }
+  }
+}
+
+/** Stores `count` int16 values x − zp at dst for the int8 values at src: 8 at a time, then one at a time. */
+@inline
+function offsetCopy(dst: usize, src: usize, count: i32, zp: i32, vzp: v128): void {
+  let i = 0;
+  for (; i + 8 <= count; i += 8) v128.store(dst + (<usize>i << 1), i16x8.sub(v128.load8x8_s(src + <usize>i), vzp));
+  for (; i < count; i++) store<i16>(dst + (<usize>i << 1), <i32>load<i8>(src + <usize>i) - zp);
+}
+
+/** Stores `count` zero int16 values at dst. */
+@inline
+function zeroShorts(dst: usize, count: i32): void {
+  let i = 0;
+  for (; i + 8 <= count; i += 8) v128.store(dst + (<usize>i << 1), i16x8.splat(0));
+  for (; i < count; i++) store<i16>(dst + (<usize>i << 1), 0);
+}
+
+// `rows` rows of k int8 values, k apart, at src as int16 x − zp rows kp apart at dst (kp ≥ k; the
+// columns from k to kp zero). FULLY_CONNECTED's A, a 1×1 convolution's patches, and (one row)
+// the depthwise kernel's offset input.
+export function offsetRows(src: usize, rows: i32, k: i32, kp: i32, zp: i32, dst: usize): void {
+  const vzp = i16x8.splat(<i16>zp);
+  if (k == kp) {
+    // Contiguous: one run. Rows of int8 and of int16 can be longer than an i32 count, so by row.
+    for (let r = 0; r < rows; r++) offsetCopy(dst + ((<usize>r * <usize>k) << 1), src + <usize>r * <usize>k, k, zp, vzp);
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
+    const d = dst + ((<usize>r * <usize>kp) << 1);
+    offsetCopy(d, src + <usize>r * <usize>k, k, zp, vzp);
+    zeroShorts(d + (<usize>k << 1), kp - k);
+  }
+}
+
+// im2col for CONV_2D (conv-int8-wasm.ts pairs it with gemm): rows [p0, p0 + rows) of the
+// [pixels, kp] int16 patch matrix of input channels [c0, c0 + ci) of the NHWC int8 input
+// x [·, h, w, c], each value offset by −zp, row-major at out. Taps where the window overhangs the
+// input are zero: the reference skips them, and a zero offset value adds nothing. Columns from
+// kh·kw·ci to kp are zero (B's matching row is zero too; zeroing keeps the patches well defined). Pixels count row-major over [batch, oh, ow]. A window row wholly
+// inside the input, without groups or horizontal dilation, is kw·c contiguous values, converted
+// at once.
+export function im2col(
+  x: usize, h: i32, w: i32, c: i32, c0: i32, ci: i32, kh: i32, kw: i32,
+  strideH: i32, strideW: i32, dilationH: i32, dilationW: i32, padT: i32, padL: i32,
+  oh: i32, ow: i32, p0: i32, rows: i32, kp: i32, zp: i32, out: usize,
+): void {
+  const vzp = i16x8.splat(<i16>zp);
+  const tail = kp - kh * kw * ci;
+  let ox = p0 % ow;
+  let oy = (p0 / ow) % oh;
+  let b = p0 / ow / oh;
+  let at = out;
+  const tapBytes = <usize>ci << 1;
+  for (let r = 0; r < rows; r++) {
+    const ix0 = ox * strideW - padL;
+    const rowContiguous = ci == c && dilationW == 1 && ix0 >= 0 && ix0 + kw <= w;
+    for (let fy = 0; fy < kh; fy++) {
+      const iy = oy * strideH - padT + fy * dilationH;
+      if (iy < 0 || iy >= h) {
+        zeroShorts(at, kw * ci);
+        at += <usize>kw * tapBytes;
+        continue;
+      }
+      const row = x + <usize>(b * h + iy) * <usize>w * <usize>c + <usize>c0;
+      if (rowContiguous) {
+        offsetCopy(at, row + <usize>ix0 * <usize>c, kw * c, zp, vzp);
+        at += <usize>kw * tapBytes;
+        continue;
+      }
+      for (let fx = 0; fx < kw; fx++) {
+        const ix = ix0 + fx * dilationW;
+        if (ix >= 0 && ix < w) offsetCopy(at, row + <usize>ix * <usize>c, ci, zp, vzp);
+        else zeroShorts(at, ci);
+        at += tapBytes;
+      }
+    }
+    if (tail > 0) {
+      zeroShorts(at, tail);
+      at += <usize>tail << 1;
+    }
+    if (++ox == ow) {
+      ox = 0;
+      if (++oy == oh) {
+        oy = 0;
+        b++;
+      }
+    }
+  }
+}
+
+/** The first tap index whose position start + t·dilation is ≥ 0. */
+@inline
+function firstInside(start: i32, dilation: i32): i32 {
+  return start >= 0 ? 0 : (dilation - 1 - start) / dilation;
+}
+
+/** One past the last tap index (at most taps) whose position start + t·dilation is < size. */
+@inline
+function endInside(start: i32, dilation: i32, size: i32, taps: i32): i32 {
+  const room = size - start;
+  if (room <= 0) return 0;
+  const end = (room + dilation - 1) / dilation;
+  return end < taps ? end : taps;
+}
+
+// DEPTHWISE_CONV_2D's sums: the offset input x (int16 x − zp, NHWC [n, h, w, c], from
+// offsetRows), filter f (int16 [kh, kw, c·m]), bias (int32 [c·m], zeros when the op has none),
+// output int32 [n, oh, ow, c·m] = bias + the window's sums. Output channel ch reads input channel
+// ch / m. Per output pixel the in-bounds window is the rectangle of taps [fy0, fy1) × [fx0, fx1)
+// (out-of-bounds taps are skipped, as the reference does), so the inner loops have no bounds
+// tests. With m = 1 input and output channels line up and are contiguous in NHWC: int16 vectors
+// run over 16 channels (i32x4.extmul of 8 lanes, 4 int32 accumulators) while they last, then 8,
+// then single channels. Other multipliers take a scalar loop: exact, not tuned.
+export function depthwise(
+  n: i32, h: i32, w: i32, c: i32, m: i32,
+  kh: i32, kw: i32, oh: i32, ow: i32,
+  strideH: i32, strideW: i32, dilationH: i32, dilationW: i32, padT: i32, padL: i32,
+  x: usize, f: usize, bias: usize, out: usize,
+): void {
+  const oc = c * m;
+  const pixelX = <usize>c << 1;
+  const rowX = <usize>w * pixelX;
+  const pixelF = <usize>oc << 1;
+  const rowF = <usize>kw * pixelF;
+  const tapStepY = <usize>dilationH * rowX;
+  const tapStepX = <usize>dilationW * pixelX;
+  let o = out;
+  for (let b = 0; b < n; b++) {
+    const image = x + <usize>b * <usize>h * rowX;
+    for (let oy = 0; oy < oh; oy++) {
+      const iy0 = oy * strideH - padT;
+      const fy0 = firstInside(iy0, dilationH);
+      const fy1 = endInside(iy0, dilationH, h, kh);
+      for (let ox = 0; ox < ow; ox++) {
+        const ix0 = ox * strideW - padL;
+        const fx0 = firstInside(ix0, dilationW);
+        const fx1 = endInside(ix0, dilationW, w, kw);
+        // Byte addresses of the first in-bounds tap, in x (channel 0) and in f (output channel 0).
+        const xTap0 = image + <usize>(iy0 + fy0 * dilationH) * rowX + <usize>(ix0 + fx0 * dilationW) * pixelX;
+        const fTap0 = f + <usize>fy0 * rowF + <usize>fx0 * pixelF;
+        if (m == 1) {
+          let ch = 0;
+          for (; ch + 16 <= c; ch += 16) {
+            const acc = <usize>ch << 2;
+            let s0 = v128.load(bias + acc);
+            let s1 = v128.load(bias + acc, 16);
+            let s2 = v128.load(bias + acc, 32);
+            let s3 = v128.load(bias + acc, 48);
+            let xr = xTap0 + (<usize>ch << 1);
+            let fr = fTap0 + (<usize>ch << 1);
+            for (let fy = fy0; fy < fy1; fy++) {
+              let xp = xr;
+              let fp = fr;
+              for (let fx = fx0; fx < fx1; fx++) {
+                const x0 = v128.load(xp);
+                const x1 = v128.load(xp, 16);
+                const f0 = v128.load(fp);
+                const f1 = v128.load(fp, 16);
+                s0 = i32x4.add(s0, i32x4.extmul_low_i16x8_s(x0, f0));
+                s1 = i32x4.add(s1, i32x4.extmul_high_i16x8_s(x0, f0));
+                s2 = i32x4.add(s2, i32x4.extmul_low_i16x8_s(x1, f1));
+                s3 = i32x4.add(s3, i32x4.extmul_high_i16x8_s(x1, f1));
+                xp += tapStepX;
+                fp += pixelF;
+              }
+              xr += tapStepY;
+              fr += rowF;
+            }
+            v128.store(o + acc, s0);
+            v128.store(o + acc, s1, 16);
+            v128.store(o + acc, s2, 32);
+            v128.store(o + acc, s3, 48);
+          }
+          for (; ch + 8 <= c; ch += 8) {
+            const acc = <usize>ch << 2;
+            let s0 = v128.load(bias + acc);
+            let s1 = v128.load(bias + acc, 16);
+            let xr = xTap0 + (<usize>ch << 1);
+            let fr = fTap0 + (<usize>ch << 1);
+            for (let fy = fy0; fy < fy1; fy++) {
+              let xp = xr;
+              let fp = fr;
+              for (let fx = fx0; fx < fx1; fx++) {
+                const x0 = v128.load(xp);
+                const f0 = v128.load(fp);
+                s0 = i32x4.add(s0, i32x4.extmul_low_i16x8_s(x0, f0));
+                s1 = i32x4.add(s1, i32x4.extmul_high_i16x8_s(x0, f0));
+                xp += tapStepX;
+                fp += pixelF;
+              }
+              xr += tapStepY;
+              fr += rowF;
+            }
+            v128.store(o + acc, s0);
+            v128.store(o + acc, s1, 16);
+          }
+          for (; ch < c; ch++) {
+            let s = load<i32>(bias + (<usize>ch << 2));
+            let xr = xTap0 + (<usize>ch << 1);
+            let fr = fTap0 + (<usize>ch << 1);
+            for (let fy = fy0; fy < fy1; fy++) {
+              let xp = xr;
+              let fp = fr;
+              for (let fx = fx0; fx < fx1; fx++) {
+                s += <i32>load<i16>(xp) * <i32>load<i16>(fp);
+                xp += tapStepX;
+                fp += pixelF;
+              }
+              xr += tapStepY;
+              fr += rowF;
+            }
+            store<i32>(o + (<usize>ch << 2), s);
+          }
+        } else {
+          for (let ch = 0; ch < oc; ch++) {
+            let s = load<i32>(bias + (<usize>ch << 2));
+            let xr = xTap0 + (<usize>(ch / m) << 1);
+            let fr = fTap0 + (<usize>ch << 1);
+            for (let fy = fy0; fy < fy1; fy++) {
+              let xp = xr;
+              let fp = fr;
+              for (let fx = fx0; fx < fx1; fx++) {
+                s += <i32>load<i16>(xp) * <i32>load<i16>(fp);
+                xp += tapStepX;
+                fp += pixelF;
+              }
+              xr += tapStepY;
+              fr += rowF;
+            }
+            store<i32>(o + (<usize>ch << 2), s);
+          }
+        }
+        o += <usize>oc << 2;
+      }
+    }
+  }
+}
