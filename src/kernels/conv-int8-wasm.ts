@@ -1,9 +1,11 @@
 /**
- * The int32 accumulation of the integer CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels on
- * WebAssembly SIMD: the AssemblyScript kernels in src/kernels/wasm/gemm-int8.as.ts (committed
- * build in gemm-int8-wasm-binary.ts). conv-int8.ts and matmul-int8.ts call these when they apply
- * and requantize the sums as before; their plain JS loops stay the readable reference and the
- * fallback (TFLITE_CONVERT_KERNELS=js, no WebAssembly SIMD, or inputs these do not take).
+ * The int32 accumulation and the requantization of the integer CONV_2D, DEPTHWISE_CONV_2D and
+ * FULLY_CONNECTED kernels on WebAssembly SIMD: the AssemblyScript kernels in
+ * src/kernels/wasm/gemm-int8.as.ts (committed build in gemm-int8-wasm-binary.ts). conv-int8.ts
+ * and matmul-int8.ts call the *Requantized entry points when they apply and get the int8 outputs;
+ * their plain JS loops (and requantize in affine-int8.ts) stay the readable reference and the
+ * fallback (TFLITE_CONVERT_KERNELS=js, no WebAssembly SIMD, or inputs these do not take). The
+ * entry points returning raw int32 sums are kept for the tests.
  *
  * The sums are exact integer arithmetic, equal to the JS kernels' bit for bit: int32 sums of
  * (x − input zero point) · w wrapping like C++'s int32 accumulator, plus the int32 bias (the JS
@@ -14,14 +16,21 @@
  * each function returns null for those, and for shapes the JS kernels reject (so their errors
  * are the ones raised).
  *
+ * The requantization is integer arithmetic too (exact i64 products in the module), equal to
+ * requantize's: MultiplyByQuantizedMultiplier with the channel's multiplier and shift, the output
+ * zero point, the clamp, stored as int8. Only the int32 accumulator (int8 inputs) is done here.
+ *
  * Layout of the module's memory: packed weights (int16, widened once per weight array and
  * geometry, by a WeakMap on the array as in gemm-wasm.ts) bump-allocated from address 0 and kept
- * resident across calls; per-call scratch above them: the int8 input copied in, the bias, then
- * patches and sums. CONV_2D makes its patches in the module (im2col, (x − zp) as int16) block by
- * block and multiplies them with i32x4.dot_i16x8_s (gemm); one instance per thread.
+ * resident across calls; per-call scratch above them: the int8 input copied in, the bias, the
+ * channels' multipliers and shifts, then patches, sums and the int8 outputs. CONV_2D makes its
+ * patches in the module (im2col, (x − zp) as int16) block by block, multiplies them with
+ * i32x4.dot_i16x8_s (gemm) and requantizes each block of sums while it is in cache; the depthwise
+ * kernel requantizes each pixel's sums as it makes them. One instance per thread.
  */
 import { GEMM_INT8_WASM_BASE64 } from './gemm-int8-wasm-binary.js';
 import { outputSize, paddingBefore, type ConvGeometry } from './conv.js';
+import type { Requantization } from './affine-int8.js';
 import type { Value } from './value.js';
 import { instantiateKernel, reserveWasmBytes, type WasmMemory } from '../util/wasm.js';
 
@@ -38,6 +47,11 @@ interface GemmInt8Exports {
     kh: number, kw: number, oh: number, ow: number,
     strideH: number, strideW: number, dilationH: number, dilationW: number, padT: number, padL: number,
     x: number, f: number, bias: number, out: number,
+    requant: number, mult: number, shift: number, zp: number, lo: number, hi: number, out8: number,
+  ): void;
+  requantize(
+    src: number, rows: number, n: number, srcStride: number, mult: number, shift: number,
+    zp: number, lo: number, hi: number, dst: number, dstStride: number,
   ): void;
   memory: WasmMemory;
 }
@@ -131,7 +145,18 @@ export interface Int8ConvSums {
   shape: [number, number, number, number];
 }
 
-/** The kernels; each sum includes the bias. */
+/** A convolution's int8 outputs, [N, OH, OW, O] row-major. */
+export interface Int8ConvOutput {
+  data: Int8Array;
+  shape: [number, number, number, number];
+}
+
+/**
+ * The kernels; each sum includes the bias. The *Requantized ones return the int8 outputs instead
+ * (requantize's arithmetic with q, per output channel), or null where q does not fit: per-channel
+ * multipliers and shifts that are not one per output channel (FULLY_CONNECTED also takes a single
+ * one), or a zero point or clamp that is not an int32.
+ */
 export interface Int8WasmKernels {
   /**
    * CONV_2D: input [N, H, W, C] int8, filter [O, KH, KW, I] int8 (C a multiple of I: groups),
@@ -142,6 +167,28 @@ export interface Int8WasmKernels {
   depthwise(x: Value, filter: Value, bias: Int32Array | null, g: ConvGeometry & { multiplier: number }, inputZeroPoint: number): Int8ConvSums | null;
   /** FULLY_CONNECTED: `rows` rows of `inner` int8 inputs times weights [units, inner] (offset by weightsZeroPoint), bias [units] or null; sums [rows, units]. */
   fullyConnected(x: Int8Array, rows: number, weights: Int8Array, units: number, inner: number, bias: Int32Array | null, inputZeroPoint: number, weightsZeroPoint: number): Int32Array;
+  conv2dRequantized(x: Value, filter: Value, bias: Int32Array | null, g: ConvGeometry, inputZeroPoint: number, q: Requantization): Int8ConvOutput | null;
+  depthwiseRequantized(x: Value, filter: Value, bias: Int32Array | null, g: ConvGeometry & { multiplier: number }, inputZeroPoint: number, q: Requantization): Int8ConvOutput | null;
+  fullyConnectedRequantized(x: Int8Array, rows: number, weights: Int8Array, units: number, inner: number, bias: Int32Array | null, inputZeroPoint: number, weightsZeroPoint: number, q: Requantization): Int8Array | null;
+  /** The module's requantization alone (for tests): rows of `channels` int32 sums to int8 outputs. Null as fullyConnectedRequantized. */
+  requantize(acc: Int32Array, channels: number, q: Requantization): Int8Array | null;
+}
+
+/** The int32 sums of a kernel run without requantization, as Int8ConvSums. */
+const sumsOf = (r: { data: Int32Array | Int8Array; shape: [number, number, number, number] } | null): Int8ConvSums | null =>
+  r === null ? null : { acc: r.data as Int32Array, shape: r.shape };
+
+const isInt32 = (v: number): boolean => (v | 0) === v;
+
+/** Whether the module can requantize `channels` output channels with q (see Int8WasmKernels). */
+function requantizable(q: Requantization, channels: number, single: boolean): boolean {
+  const count = q.channels.multipliers.length;
+  return (
+    q.wideAccumulator !== true &&
+    (count === channels || (single && count === 1)) &&
+    q.channels.shifts.length === count &&
+    isInt32(q.outputZeroPoint) && isInt32(q.activationMin) && isInt32(q.activationMax)
+  );
 }
 
 /** Bytes of int16 patches per CONV_2D block: 128 KiB, so a block of patches stays in L2 (as in gemm-wasm.ts). */
@@ -152,8 +199,9 @@ const PATCH_BYTES = 128 * 1024;
  * residentBytes bounds the packed-weight store (tests make it small to exercise the refill).
  */
 export function createInt8WasmKernels(residentBytes = RESIDENT_BYTES): Int8WasmKernels | null {
-  const exports = instantiateKernel<GemmInt8Exports>(GEMM_INT8_WASM_BASE64);
-  if (exports === null) return null;
+  const instance = instantiateKernel<GemmInt8Exports>(GEMM_INT8_WASM_BASE64);
+  if (instance === null) return null;
+  const exports: GemmInt8Exports = instance;
   const memory = new IntHeap(exports.memory);
   const packs = new ResidentPacks(memory, residentBytes);
 
@@ -179,102 +227,161 @@ export function createInt8WasmKernels(residentBytes = RESIDENT_BYTES): Int8WasmK
     }
   };
 
-  return {
-    conv2d(x, filter, bias, g, zp) {
-      if (x.shape.length !== 4 || filter.shape.length !== 4 || !(x.data instanceof Int8Array) || !(filter.data instanceof Int8Array)) return null;
-      const [n, h, w, c] = x.shape as [number, number, number, number];
-      const [o, kh, kw, ci] = filter.shape as [number, number, number, number];
-      const groups = c / ci;
-      if (!Number.isInteger(groups) || o % groups !== 0 || (bias !== null && bias.length !== o)) return null;
-      const perGroup = o / groups;
-      const oh = outputSize(g.padding, h, kh, g.h);
-      const ow = outputSize(g.padding, w, kw, g.w);
-      const padT = paddingBefore(g.padding, h, kh, g.h);
-      const padL = paddingBefore(g.padding, w, kw, g.w);
-      const pixels = n * oh * ow;
-      const out = new Int32Array(pixels * o);
-      const sums: Int8ConvSums = { acc: out, shape: [n, oh, ow, o] };
-      if (pixels === 0 || o === 0) return sums;
-      const k = kh * kw * ci;
-      const kp = (k + 1) & ~1;
-      const np = (perGroup + 7) & ~7;
-      // Every group's B, one after the other, in one resident block.
-      const groupBytes = (kp / 2) * np * 4;
-      const fd = filter.data;
-      const bAt = packs.offsetOf(fd, `conv/${o}/${k}/${groups}`, groups * groupBytes, (heap, at) => {
-        for (let gi = 0; gi < groups; gi++) packPairs(heap, at + gi * groupBytes, fd, gi * perGroup, perGroup, k, np, 0);
-      });
-      // A 1×1 window at stride 1 over all channels reads each pixel's channels as they are.
-      const pointwise = kh === 1 && kw === 1 && g.h.stride === 1 && g.w.stride === 1 && groups === 1;
-      const block = Math.max(4, Math.min(pixels, Math.floor(PATCH_BYTES / (kp * 2) / 4) * 4));
-      const xAt = packs.top;
-      const xBytes = n * h * w * c;
-      const biasAt = align16(xAt + xBytes);
-      const patchesAt = align16(biasAt + np * 4);
-      const cAt = align16(patchesAt + block * kp * 2);
-      const heap = memory.reserve(cAt + block * np * 4);
-      heap.i8.set(x.data.subarray(0, xBytes), xAt);
-      for (let gi = 0; gi < groups; gi++) {
-        setBias(heap, biasAt, bias, gi * perGroup, perGroup, np);
-        for (let p0 = 0; p0 < pixels; p0 += block) {
-          const rows = Math.min(block, pixels - p0);
-          if (pointwise) exports.offsetRows(xAt + p0 * c, rows, c, kp, zp, patchesAt);
-          else exports.im2col(xAt, h, w, c, gi * ci, ci, kh, kw, g.h.stride, g.w.stride, g.h.dilation, g.w.dilation, padT, padL, oh, ow, p0, rows, kp, zp, patchesAt);
-          exports.gemm(rows, np, kp, patchesAt, bAt + gi * groupBytes, cAt, biasAt);
-          copyOut(heap, cAt, rows, perGroup, np, out, p0 * o + gi * perGroup, o);
-        }
+  /**
+   * Writes the multipliers then the shifts of output channels [from, from + n) (q's one channel
+   * repeated when it has one) as int32 at byte `at`, np values each; returns the shifts' byte offset.
+   */
+  const setChannels = (heap: IntHeap, at: number, q: Requantization, from: number, n: number, np: number): number => {
+    const shiftAt = at + np * 4;
+    const { multipliers, shifts } = q.channels;
+    const m = at >> 2;
+    const s = shiftAt >> 2;
+    if (multipliers.length === 1) {
+      heap.i32.fill(multipliers[0]!, m, m + n);
+      heap.i32.fill(shifts[0]!, s, s + n);
+    } else {
+      heap.i32.set(multipliers.subarray(from, from + n), m);
+      heap.i32.set(shifts.subarray(from, from + n), s);
+    }
+    return shiftAt;
+  };
+
+  /** CONV_2D: int32 sums (q null) or int8 outputs. */
+  function conv2d(x: Value, filter: Value, bias: Int32Array | null, g: ConvGeometry, zp: number, q: Requantization | null): { data: Int32Array | Int8Array; shape: [number, number, number, number] } | null {
+    if (x.shape.length !== 4 || filter.shape.length !== 4 || !(x.data instanceof Int8Array) || !(filter.data instanceof Int8Array)) return null;
+    const [n, h, w, c] = x.shape as [number, number, number, number];
+    const [o, kh, kw, ci] = filter.shape as [number, number, number, number];
+    const groups = c / ci;
+    if (!Number.isInteger(groups) || o % groups !== 0 || (bias !== null && bias.length !== o)) return null;
+    if (q !== null && !requantizable(q, o, false)) return null;
+    const perGroup = o / groups;
+    const oh = outputSize(g.padding, h, kh, g.h);
+    const ow = outputSize(g.padding, w, kw, g.w);
+    const padT = paddingBefore(g.padding, h, kh, g.h);
+    const padL = paddingBefore(g.padding, w, kw, g.w);
+    const pixels = n * oh * ow;
+    const shape: [number, number, number, number] = [n, oh, ow, o];
+    if (pixels === 0 || o === 0) return { data: q === null ? new Int32Array(pixels * o) : new Int8Array(pixels * o), shape };
+    const k = kh * kw * ci;
+    const kp = (k + 1) & ~1;
+    const np = (perGroup + 7) & ~7;
+    // Every group's B, one after the other, in one resident block.
+    const groupBytes = (kp / 2) * np * 4;
+    const fd = filter.data;
+    const bAt = packs.offsetOf(fd, `conv/${o}/${k}/${groups}`, groups * groupBytes, (heap, at) => {
+      for (let gi = 0; gi < groups; gi++) packPairs(heap, at + gi * groupBytes, fd, gi * perGroup, perGroup, k, np, 0);
+    });
+    // A 1×1 window at stride 1 over all channels reads each pixel's channels as they are.
+    const pointwise = kh === 1 && kw === 1 && g.h.stride === 1 && g.w.stride === 1 && groups === 1;
+    const block = Math.max(4, Math.min(pixels, Math.floor(PATCH_BYTES / (kp * 2) / 4) * 4));
+    const xAt = packs.top;
+    const xBytes = n * h * w * c;
+    const biasAt = align16(xAt + xBytes);
+    const multAt = align16(biasAt + np * 4);
+    const patchesAt = align16(multAt + np * 8);
+    const cAt = align16(patchesAt + block * kp * 2);
+    const outAt = align16(cAt + block * np * 4);
+    const heap = memory.reserve(outAt + (q === null ? 0 : pixels * o));
+    heap.i8.set(x.data.subarray(0, xBytes), xAt);
+    const out = q === null ? new Int32Array(pixels * o) : null;
+    for (let gi = 0; gi < groups; gi++) {
+      setBias(heap, biasAt, bias, gi * perGroup, perGroup, np);
+      const shiftAt = q === null ? 0 : setChannels(heap, multAt, q, gi * perGroup, perGroup, np);
+      for (let p0 = 0; p0 < pixels; p0 += block) {
+        const rows = Math.min(block, pixels - p0);
+        if (pointwise) exports.offsetRows(xAt + p0 * c, rows, c, kp, zp, patchesAt);
+        else exports.im2col(xAt, h, w, c, gi * ci, ci, kh, kw, g.h.stride, g.w.stride, g.h.dilation, g.w.dilation, padT, padL, oh, ow, p0, rows, kp, zp, patchesAt);
+        exports.gemm(rows, np, kp, patchesAt, bAt + gi * groupBytes, cAt, biasAt);
+        if (q === null) copyOut(heap, cAt, rows, perGroup, np, out!, p0 * o + gi * perGroup, o);
+        else exports.requantize(cAt, rows, perGroup, np, multAt, shiftAt, q.outputZeroPoint, q.activationMin, q.activationMax, outAt + p0 * o + gi * perGroup, o);
       }
-      return sums;
-    },
+    }
+    return { data: out ?? heap.i8.slice(outAt, outAt + pixels * o), shape };
+  }
 
-    depthwise(x, filter, bias, g, zp) {
-      if (x.shape.length !== 4 || filter.shape.length !== 4 || !(x.data instanceof Int8Array) || !(filter.data instanceof Int8Array)) return null;
-      const [n, h, w, c] = x.shape as [number, number, number, number];
-      const [, kh, kw, oc] = filter.shape as [number, number, number, number];
-      const m = oc / c;
-      if (!Number.isInteger(m) || (g.multiplier > 0 && g.multiplier !== m) || (bias !== null && bias.length !== oc)) return null;
-      const oh = outputSize(g.padding, h, kh, g.h);
-      const ow = outputSize(g.padding, w, kw, g.w);
-      const total = n * oh * ow * oc;
-      const shape: Int8ConvSums['shape'] = [n, oh, ow, oc];
-      if (total === 0) return { acc: new Int32Array(0), shape };
-      const fd = filter.data;
-      const taps = kh * kw * oc;
-      const fAt = packs.offsetOf(fd, `depthwise/${taps}`, taps * 2, (heap, at) => heap.i16.set(fd.subarray(0, taps), at >> 1));
-      const count = n * h * w * c;
-      const rawAt = packs.top;
-      const xAt = align16(rawAt + count);
-      const biasAt = align16(xAt + count * 2);
-      const outAt = align16(biasAt + oc * 4);
-      const heap = memory.reserve(outAt + total * 4);
-      heap.i8.set(x.data.subarray(0, count), rawAt);
-      exports.offsetRows(rawAt, 1, count, count, zp, xAt);
-      setBias(heap, biasAt, bias, 0, oc, oc);
-      exports.depthwise(
-        n, h, w, c, m, kh, kw, oh, ow,
-        g.h.stride, g.w.stride, g.h.dilation, g.w.dilation, paddingBefore(g.padding, h, kh, g.h), paddingBefore(g.padding, w, kw, g.w),
-        xAt, fAt, biasAt, outAt,
-      );
-      return { acc: heap.i32.slice(outAt >> 2, (outAt >> 2) + total), shape };
-    },
+  /** DEPTHWISE_CONV_2D: int32 sums (q null) or int8 outputs. */
+  function depthwise(x: Value, filter: Value, bias: Int32Array | null, g: ConvGeometry & { multiplier: number }, zp: number, q: Requantization | null): { data: Int32Array | Int8Array; shape: [number, number, number, number] } | null {
+    if (x.shape.length !== 4 || filter.shape.length !== 4 || !(x.data instanceof Int8Array) || !(filter.data instanceof Int8Array)) return null;
+    const [n, h, w, c] = x.shape as [number, number, number, number];
+    const [, kh, kw, oc] = filter.shape as [number, number, number, number];
+    const m = oc / c;
+    if (!Number.isInteger(m) || (g.multiplier > 0 && g.multiplier !== m) || (bias !== null && bias.length !== oc)) return null;
+    if (q !== null && !requantizable(q, oc, false)) return null;
+    const oh = outputSize(g.padding, h, kh, g.h);
+    const ow = outputSize(g.padding, w, kw, g.w);
+    const total = n * oh * ow * oc;
+    const shape: [number, number, number, number] = [n, oh, ow, oc];
+    if (total === 0) return { data: q === null ? new Int32Array(0) : new Int8Array(0), shape };
+    const fd = filter.data;
+    const taps = kh * kw * oc;
+    const fAt = packs.offsetOf(fd, `depthwise/${taps}`, taps * 2, (heap, at) => heap.i16.set(fd.subarray(0, taps), at >> 1));
+    const count = n * h * w * c;
+    const rawAt = packs.top;
+    const xAt = align16(rawAt + count);
+    const biasAt = align16(xAt + count * 2);
+    const multAt = align16(biasAt + oc * 4);
+    // The sums: all of them, or one pixel's (scratch) when requantized as they are made.
+    const outAt = align16(multAt + oc * 8);
+    const out8At = align16(outAt + (q === null ? total : oc) * 4);
+    const heap = memory.reserve(out8At + (q === null ? 0 : total));
+    heap.i8.set(x.data.subarray(0, count), rawAt);
+    exports.offsetRows(rawAt, 1, count, count, zp, xAt);
+    setBias(heap, biasAt, bias, 0, oc, oc);
+    const shiftAt = q === null ? 0 : setChannels(heap, multAt, q, 0, oc, oc);
+    exports.depthwise(
+      n, h, w, c, m, kh, kw, oh, ow,
+      g.h.stride, g.w.stride, g.h.dilation, g.w.dilation, paddingBefore(g.padding, h, kh, g.h), paddingBefore(g.padding, w, kw, g.w),
+      xAt, fAt, biasAt, outAt,
+      q === null ? 0 : 1, multAt, shiftAt, q?.outputZeroPoint ?? 0, q?.activationMin ?? 0, q?.activationMax ?? 0, out8At,
+    );
+    return { data: q === null ? heap.i32.slice(outAt >> 2, (outAt >> 2) + total) : heap.i8.slice(out8At, out8At + total), shape };
+  }
 
-    fullyConnected(x, rows, weights, units, inner, bias, zp, weightsZp) {
+  /** FULLY_CONNECTED: int32 sums [rows, units] (q null) or int8 outputs. */
+  function fullyConnected(x: Int8Array, rows: number, weights: Int8Array, units: number, inner: number, bias: Int32Array | null, zp: number, weightsZp: number, q: Requantization | null): Int32Array | Int8Array {
+    if (rows === 0 || units === 0) return q === null ? new Int32Array(rows * units) : new Int8Array(rows * units);
+    const kp = (inner + 1) & ~1;
+    const np = (units + 7) & ~7;
+    const bAt = packs.offsetOf(weights, `fc/${units}/${inner}/${weightsZp}`, (kp / 2) * np * 4, (heap, at) => packPairs(heap, at, weights, 0, units, inner, np, weightsZp));
+    const rawAt = packs.top;
+    const aAt = align16(rawAt + rows * inner);
+    const biasAt = align16(aAt + rows * kp * 2);
+    const multAt = align16(biasAt + np * 4);
+    const cAt = align16(multAt + np * 8);
+    const outAt = align16(cAt + rows * np * 4);
+    const heap = memory.reserve(outAt + (q === null ? 0 : rows * units));
+    heap.i8.set(x.subarray(0, rows * inner), rawAt);
+    exports.offsetRows(rawAt, rows, inner, kp, zp, aAt);
+    setBias(heap, biasAt, bias, 0, units, np);
+    exports.gemm(rows, np, kp, aAt, bAt, cAt, biasAt);
+    if (q === null) {
       const out = new Int32Array(rows * units);
-      if (rows === 0 || units === 0) return out;
-      const kp = (inner + 1) & ~1;
-      const np = (units + 7) & ~7;
-      const bAt = packs.offsetOf(weights, `fc/${units}/${inner}/${weightsZp}`, (kp / 2) * np * 4, (heap, at) => packPairs(heap, at, weights, 0, units, inner, np, weightsZp));
-      const rawAt = packs.top;
-      const aAt = align16(rawAt + rows * inner);
-      const biasAt = align16(aAt + rows * kp * 2);
-      const cAt = align16(biasAt + np * 4);
-      const heap = memory.reserve(cAt + rows * np * 4);
-      heap.i8.set(x.subarray(0, rows * inner), rawAt);
-      exports.offsetRows(rawAt, rows, inner, kp, zp, aAt);
-      setBias(heap, biasAt, bias, 0, units, np);
-      exports.gemm(rows, np, kp, aAt, bAt, cAt, biasAt);
       copyOut(heap, cAt, rows, units, np, out, 0, units);
       return out;
+    }
+    const shiftAt = setChannels(heap, multAt, q, 0, units, np);
+    exports.requantize(cAt, rows, units, np, multAt, shiftAt, q.outputZeroPoint, q.activationMin, q.activationMax, outAt, units);
+    return heap.i8.slice(outAt, outAt + rows * units);
+  }
+
+  return {
+    conv2d: (x, filter, bias, g, zp) => sumsOf(conv2d(x, filter, bias, g, zp, null)),
+    depthwise: (x, filter, bias, g, zp) => sumsOf(depthwise(x, filter, bias, g, zp, null)),
+    fullyConnected: (x, rows, weights, units, inner, bias, zp, weightsZp) => fullyConnected(x, rows, weights, units, inner, bias, zp, weightsZp, null) as Int32Array,
+    conv2dRequantized: (x, filter, bias, g, zp, q) => conv2d(x, filter, bias, g, zp, q) as Int8ConvOutput | null,
+    depthwiseRequantized: (x, filter, bias, g, zp, q) => depthwise(x, filter, bias, g, zp, q) as Int8ConvOutput | null,
+    fullyConnectedRequantized: (x, rows, weights, units, inner, bias, zp, weightsZp, q) =>
+      requantizable(q, units, true) ? (fullyConnected(x, rows, weights, units, inner, bias, zp, weightsZp, q) as Int8Array) : null,
+    requantize(acc, channels, q) {
+      if (channels === 0 || acc.length % channels !== 0 || !requantizable(q, channels, true)) return null;
+      const accAt = packs.top;
+      const multAt = align16(accAt + acc.length * 4);
+      const outAt = align16(multAt + channels * 8);
+      const heap = memory.reserve(outAt + acc.length);
+      heap.i32.set(acc, accAt >> 2);
+      const shiftAt = setChannels(heap, multAt, q, 0, channels, channels);
+      exports.requantize(accAt, acc.length / channels, channels, channels, multAt, shiftAt, q.outputZeroPoint, q.activationMin, q.activationMax, outAt, channels);
+      return heap.i8.slice(outAt, outAt + acc.length);
     },
   };
 }

@@ -9,11 +9,11 @@
  * The input is offset once into an Int32Array so the inner loops are plain multiply-adds; sums
  * stay far below 2^53, and `| 0` wraps them like the C++ int32 accumulator.
  *
- * CONV_2D and DEPTHWISE_CONV_2D with int8 inputs and an int32 bias (or none) accumulate on
- * WebAssembly SIMD (conv-int8-wasm.ts): the same int32 sums, bit for bit. int16 inputs (16x8
- * models, int64 bias and accumulator), TRANSPOSE_CONV, and every op under
- * TFLITE_CONVERT_KERNELS=js or without WebAssembly SIMD take the JS loops here, which stay the
- * readable reference.
+ * CONV_2D and DEPTHWISE_CONV_2D with int8 inputs and an int32 bias (or none) accumulate and
+ * requantize on WebAssembly SIMD (conv-int8-wasm.ts): the same int32 sums and the same int8
+ * outputs, bit for bit. int16 inputs (16x8 models, int64 bias and accumulator), TRANSPOSE_CONV,
+ * and every op under TFLITE_CONVERT_KERNELS=js or without WebAssembly SIMD take the JS loops and
+ * requantize here, which stay the readable reference.
  */
 import type { Padding } from '../../generated/tflite/padding.js';
 import { biasValues, offsetInput, requantize, type Requantization } from './affine-int8.js';
@@ -49,8 +49,8 @@ export function conv2dInt8(x: Value, filter: Value, bias: Value | null, a: Quant
   dims4(x, 'CONV_2D');
   dims4(filter, 'CONV_2D filter');
   const wasm = wasmFor(x, bias, a);
-  const sums = wasm === null ? null : wasm.kernels.conv2d(x, filter, wasm.bias, a, a.inputZeroPoint);
-  if (sums !== null) return requantizeSums(x, sums, null, a, 'CONV_2D');
+  const done = wasm === null ? null : wasm.kernels.conv2dRequantized(x, filter, wasm.bias, a, a.inputZeroPoint, a);
+  if (done !== null) return makeValue(x.dtype, done.shape, done.data);
   return requantizeSums(x, conv2dAccumulate(x, offsetInput(x, a.inputZeroPoint), filter, a), bias, a, 'CONV_2D');
 }
 
@@ -62,8 +62,8 @@ export function depthwiseConv2dInt8(x: Value, filter: Value, bias: Value | null,
   dims4(x, 'DEPTHWISE_CONV_2D');
   dims4(filter, 'DEPTHWISE_CONV_2D filter');
   const wasm = wasmFor(x, bias, a);
-  const sums = wasm === null ? null : wasm.kernels.depthwise(x, filter, wasm.bias, a, a.inputZeroPoint);
-  if (sums !== null) return requantizeSums(x, sums, null, a, 'DEPTHWISE_CONV_2D');
+  const done = wasm === null ? null : wasm.kernels.depthwiseRequantized(x, filter, wasm.bias, a, a.inputZeroPoint, a);
+  if (done !== null) return makeValue(x.dtype, done.shape, done.data);
   return requantizeSums(x, depthwiseAccumulate(x, offsetInput(x, a.inputZeroPoint), filter, a), bias, a, 'DEPTHWISE_CONV_2D');
 }
 
@@ -80,10 +80,10 @@ function wasmFor(x: Value, bias: Value | null, a: Requantization): { kernels: In
 }
 
 /**
- * The sums (exact int32 values in doubles from the JS loops, or the WebAssembly kernels' int32
- * sums) plus bias, requantized per output channel into a value of the input's dtype.
+ * The JS loops' sums (exact int32 values in doubles) plus bias, requantized per output channel
+ * into a value of the input's dtype.
  */
-function requantizeSums(x: Value, { acc, shape }: { acc: Float64Array | Int32Array; shape: [number, number, number, number] }, bias: Value | null, a: Requantization, what: string): Value {
+function requantizeSums(x: Value, { acc, shape }: { acc: Float64Array; shape: [number, number, number, number] }, bias: Value | null, a: Requantization, what: string): Value {
   const o = shape[3];
   const bd = biasOf(bias, o, what);
   const out = makeValue(x.dtype, shape);

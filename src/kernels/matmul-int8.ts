@@ -5,8 +5,9 @@
  * (input − input zero point) in int32, add the bias (FULLY_CONNECTED), then requantize like the
  * convolutions (conv-int8.ts requantize).
  *
- * FULLY_CONNECTED with int8 input and weights and an int32 bias (or none) accumulates on
- * WebAssembly SIMD (conv-int8-wasm.ts), bit for bit the sums of the loop below, which stays the
+ * FULLY_CONNECTED with int8 input and weights and an int32 bias (or none) accumulates and
+ * requantizes on WebAssembly SIMD (conv-int8-wasm.ts), bit for bit the outputs of the loop below
+ * and requantize, which stay the
  * reference and the path of int16 inputs (16x8), TFLITE_CONVERT_KERNELS=js and hosts without
  * WebAssembly SIMD. BATCH_MATMUL runs in JS.
  */
@@ -36,15 +37,12 @@ export function fullyConnectedInt8(x: Value, weights: Value, bias: Value | null,
   if (bias !== null && bias.data.length !== units) throw new RangeError(`FULLY_CONNECTED: bias has ${bias.data.length} values for ${units} units`);
   const perUnit = a.channels.multipliers.length !== 1;
   if (perUnit && a.channels.multipliers.length !== units) throw new RangeError(`FULLY_CONNECTED: ${a.channels.multipliers.length} multipliers for ${units} units`);
-  const out = makeValue(x.dtype, a.keepNumDims ? [...x.shape.slice(0, -1), units] : [rows, units]);
-  const od = out.data as NumericArray;
+  const shape = a.keepNumDims ? [...x.shape.slice(0, -1), units] : [rows, units];
   const wasm = x.data instanceof Int8Array && weights.data instanceof Int8Array && (bias === null || bias.data instanceof Int32Array) && a.wideAccumulator !== true ? int8WasmKernels() : null;
-  if (wasm !== null) {
-    // The bias is in the sums.
-    const acc = wasm.fullyConnected(x.data as Int8Array, rows, weights.data as Int8Array, units, inner, bias === null ? null : (bias.data as Int32Array), a.inputZeroPoint, a.weightsZeroPoint);
-    for (let i = 0; i < acc.length; i++) od[i] = requantize(acc[i]!, perUnit ? i % units : 0, a);
-    return out;
-  }
+  const done = wasm === null ? null : wasm.fullyConnectedRequantized(x.data as Int8Array, rows, weights.data as Int8Array, units, inner, bias === null ? null : (bias.data as Int32Array), a.inputZeroPoint, a.weightsZeroPoint, a);
+  if (done !== null) return makeValue(x.dtype, shape, done);
+  const out = makeValue(x.dtype, shape);
+  const od = out.data as NumericArray;
   const xs = offsetInput(x, a.inputZeroPoint);
   const wd = a.weightsZeroPoint === 0 ? (weights.data as NumericArray) : offsetInput(weights, a.weightsZeroPoint);
   const bd = biasValues(bias);

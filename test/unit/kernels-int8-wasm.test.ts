@@ -1,9 +1,10 @@
 /**
- * The WebAssembly SIMD int32 accumulation of the integer CONV_2D, DEPTHWISE_CONV_2D and
- * FULLY_CONNECTED kernels (src/kernels/conv-int8-wasm.ts) against the plain JS path
- * (TFLITE_CONVERT_KERNELS=js), which stays the reference: the sums are integer arithmetic, so
- * both the raw int32 sums (bias included, wrapped like C++ int32) and the requantized outputs
- * must be exactly equal. Seeded random cases over odd sizes, strides 1-3, dilations 1-3, SAME
+ * The WebAssembly SIMD int32 accumulation and requantization of the integer CONV_2D,
+ * DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels (src/kernels/conv-int8-wasm.ts) against the plain
+ * JS path (TFLITE_CONVERT_KERNELS=js) and requantize, which stay the reference: everything is
+ * integer arithmetic, so both the raw int32 sums (bias included, wrapped like C++ int32) and the
+ * requantized int8 outputs must be exactly equal. The module's requantization is also checked
+ * alone against requantize on extreme accumulators, multipliers and shifts, and on ties. Seeded random cases over odd sizes, strides 1-3, dilations 1-3, SAME
  * and VALID, groups, depth multipliers, batch 2, input zero points including -128 and 127,
  * weights including -128, -127 and 127, biases near the int32 limits (wrapping), FULLY_CONNECTED's
  * legacy asymmetric weights, sums that overflow int32, and a resident-weight store small enough
@@ -11,11 +12,12 @@
  */
 import { describe, expect, test } from 'vitest';
 import { Padding } from '../../generated/tflite/padding.js';
-import { offsetInput, perChannelMultipliers, type Requantization } from '../../src/kernels/affine-int8.js';
+import { offsetInput, perChannelMultipliers, requantize, type Requantization } from '../../src/kernels/affine-int8.js';
 import { conv2dAccumulate, depthwiseAccumulate, type ConvGeometry } from '../../src/kernels/conv.js';
 import { conv2dInt8, depthwiseConv2dInt8 } from '../../src/kernels/conv-int8.js';
 import { createInt8WasmKernels, int8WasmKernels, type Int8WasmKernels } from '../../src/kernels/conv-int8-wasm.js';
 import { fullyConnectedInt8 } from '../../src/kernels/matmul-int8.js';
+import { saturatingRoundingDoublingHighMul } from '../../src/kernels/fixed-point.js';
 import type { Value } from '../../src/kernels/value.js';
 import { int, rng } from '../helpers/kernel-cases.js';
 
@@ -267,4 +269,152 @@ test('a resident-weight store too small for the weights is dropped and refilled,
       expectSame(kernels.depthwise(d.x, d.f, d.b === null ? null : (d.b.data as Int32Array), p, d.zp)!.acc, dwant, `${d.where}, round ${round}`);
     }
   }
+});
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+const TWO_30 = 1073741824;
+
+/** A random int32. */
+const int32 = (r: Random): number => (Math.floor(r() * 4294967296) - 2147483648) | 0;
+
+/** A fixed-point multiplier as QuantizeMultiplier makes them, [2^30, 2^31), extremes included. */
+const qMultiplier = (r: Random): number => pick(r, [TWO_30, TWO_30 + 1, INT32_MAX, INT32_MAX - 1, int(r, TWO_30, INT32_MAX)]);
+
+/**
+ * Per-channel multipliers and shifts over the whole range QuantizeMultiplier yields ([2^30, 2^31),
+ * shifts −31 to 30), mostly shifts that keep outputs inside int8 for the kernels' sums.
+ */
+function extremeRequantization(r: Random, channels: number, single = false): Requantization {
+  const count = single ? 1 : channels;
+  const lo = pick(r, [-128, int(r, -128, 0)]);
+  return {
+    outputZeroPoint: zeroPoint(r),
+    channels: {
+      multipliers: Int32Array.from({ length: count }, () => qMultiplier(r)),
+      shifts: Int32Array.from({ length: count }, () => (r() < 0.7 ? int(r, -20, -6) : int(r, -31, 30))),
+    },
+    activationMin: lo,
+    activationMax: pick(r, [127, int(r, lo, 127)]),
+  };
+}
+
+describe('requantization on WebAssembly', () => {
+  /** requantize (affine-int8.ts) of every element, channel i % channels (or the one), as int8. */
+  function jsRequantized(acc: Int32Array, channels: number, q: Requantization): Int8Array {
+    const single = q.channels.multipliers.length === 1;
+    return Int8Array.from(acc, (v, i) => requantize(v, single ? 0 : i % channels, q));
+  }
+
+  function check(acc: Int32Array, channels: number, q: Requantization, where: string): void {
+    const got = available!.requantize(acc, channels, q);
+    expect(got, where).not.toBeNull();
+    expectSame(got!, jsRequantized(acc, channels, q), where);
+  }
+
+  const clamps: [number, number, number][] = [
+    [0, -128, 127],
+    [-128, -128, 127],
+    [127, -128, 127],
+    [-5, -20, 90],
+    [3, 0, 0],
+    [-128, -128, -128],
+    [127, 127, 127],
+  ];
+
+  test('every extreme accumulator × every extreme multiplier × shifts −40 to 40, zero points and clamps', () => {
+    const r = rng(77);
+    // Beyond QuantizeMultiplier's range too: 0, ±1, negative and INT32_MIN multipliers (the
+    // INT32_MIN · INT32_MIN saturation), shifts past ±31 (both sides shift mod 32 alike).
+    const multipliers = [TWO_30, TWO_30 + 1, INT32_MAX, INT32_MAX - 1, INT32_MIN, INT32_MIN + 1, 0, 1, -1, -TWO_30, ...Array.from({ length: 6 }, () => int(r, TWO_30, INT32_MAX)), int32(r), int32(r)];
+    const shifts = Array.from({ length: 81 }, (_, i) => i - 40);
+    const mult: number[] = [];
+    const shift: number[] = [];
+    for (const m of multipliers) for (const s of shifts) (mult.push(m), shift.push(s));
+    const channels = mult.length;
+    const accs = [INT32_MIN, INT32_MAX, INT32_MIN + 1, INT32_MAX - 1, 0, 1, -1, 2, -2, 3, -3, TWO_30, -TWO_30, TWO_30 - 1, 1 - TWO_30, 65535, -65536, ...Array.from({ length: 12 }, () => int32(r)), ...Array.from({ length: 12 }, () => int(r, -100000, 100000))];
+    const acc = new Int32Array(accs.length * channels);
+    for (let a = 0; a < accs.length; a++) acc.fill(accs[a]!, a * channels, (a + 1) * channels);
+    for (const [zp, lo, hi] of clamps) {
+      const q: Requantization = { outputZeroPoint: zp, channels: { multipliers: Int32Array.from(mult), shifts: Int32Array.from(shift) }, activationMin: lo, activationMax: hi };
+      check(acc, channels, q, `zp ${zp} clamp [${lo}, ${hi}]`);
+    }
+  });
+
+  test('ties: values exactly half-way after the shift, and their neighbours, round as requantize does', () => {
+    // With the multiplier 2^30 (one half), SaturatingRoundingDoublingHighMul(2h, 2^30) = h exactly,
+    // so acc = 2h reaches RoundingDivideByPOT with h; h = k·2^e ± 2^(e−1) is a tie for the shift −e.
+    const accs: number[] = [];
+    const mult: number[] = [];
+    const shift: number[] = [];
+    for (let e = 1; e <= 31; e++) {
+      for (let k = -3; k <= 3; k++) {
+        for (const half of [2 ** (e - 1), -(2 ** (e - 1))]) {
+          for (const d of [-1, 0, 1]) {
+            const h = k * 2 ** e + half + d;
+            if (2 * h < INT32_MIN || 2 * h > INT32_MAX) continue;
+            expect(saturatingRoundingDoublingHighMul(2 * h, TWO_30)).toBe(h);
+            accs.push(2 * h);
+            mult.push(TWO_30);
+            shift.push(-e);
+          }
+        }
+      }
+    }
+    // Ties of the high multiply itself: odd · 2^30 / 2^31 is x.5, for shift 0, small and large.
+    for (let a = -301; a <= 301; a += 2) {
+      for (const s of [0, -1]) {
+        accs.push(a, a * 65536 + 1, INT32_MAX - 2 * (a + 301));
+        mult.push(TWO_30, TWO_30, TWO_30);
+        shift.push(s, s - 16, s - 24);
+      }
+    }
+    // One channel per element: acc i goes with multiplier i and shift i.
+    const acc = Int32Array.from(accs);
+    const q = (zp: number): Requantization => ({ outputZeroPoint: zp, channels: { multipliers: Int32Array.from(mult), shifts: Int32Array.from(shift) }, activationMin: -128, activationMax: 127 });
+    for (const zp of [0, -128, 127, -3]) check(acc, acc.length, q(zp), `ties, zp ${zp}`);
+    // Most of these land inside the clamp, so the rounding is what is compared.
+    const inside = jsRequantized(acc, acc.length, q(0)).filter((v) => v > -128 && v < 127).length;
+    expect(inside).toBeGreaterThan(acc.length * 0.9);
+  });
+
+  test.each(Array.from({ length: 20 }, (_, i) => i))('random case %i: accumulators, multipliers, shifts, zero points, clamps', (seed) => {
+    const r = rng(seed + 13_000);
+    const channels = pick(r, [1, int(r, 2, 9), int(r, 10, 300)]);
+    const rows = int(r, 1, 200);
+    const single = channels > 1 && r() < 0.3;
+    const q = extremeRequantization(r, channels, single || channels === 1);
+    const scale = pick(r, [255, 65536, 2 ** 24, 2 ** 31]);
+    const acc = Int32Array.from({ length: rows * channels }, () => (r() < 0.05 ? pick(r, [INT32_MIN, INT32_MAX, 0, 1, -1]) : int(r, -scale, scale - 1) | 0));
+    check(acc, channels, q, `seed ${seed}: ${rows} × ${channels}${single ? ' (one multiplier)' : ''}`);
+  });
+
+  test('multipliers that are not one per channel (or one) are left to the JS path', () => {
+    const q = extremeRequantization(rng(1), 3);
+    expect(available!.requantize(new Int32Array(8), 4, q)).toBeNull();
+    const x = int8(rng(2), [1, 3, 3, 2]);
+    const f = int8(rng(3), [4, 1, 1, 2]);
+    const g: ConvGeometry = { padding: Padding.VALID, h: { stride: 1, dilation: 1 }, w: { stride: 1, dilation: 1 } };
+    expect(available!.conv2dRequantized(x, f, null, g, 0, q)).toBeNull();
+    expect(available!.conv2dRequantized(x, f, null, g, 0, extremeRequantization(rng(1), 4))).not.toBeNull();
+  });
+
+  describe('the kernels with extreme requantizations equal the JS path', () => {
+    test.each(Array.from({ length: 40 }, (_, i) => i))('case %i', (seed) => {
+      const r = rng(seed + 15_000);
+      const c = convCase(seed + 500);
+      const cq = { ...c.g, ...extremeRequantization(r, c.f.shape[0]!), inputZeroPoint: c.zp };
+      expectSame(conv2dInt8(c.x, c.f, c.b, cq).data as Int8Array, onJs(() => conv2dInt8(c.x, c.f, c.b, cq)).data as Int8Array, `${c.where} (extreme)`);
+      const d = depthwiseCase(seed + 500);
+      const dq = { ...d.g, multiplier: d.m, ...extremeRequantization(r, d.f.shape[3]!), inputZeroPoint: d.zp };
+      expectSame(depthwiseConv2dInt8(d.x, d.f, d.b, dq).data as Int8Array, onJs(() => depthwiseConv2dInt8(d.x, d.f, d.b, dq)).data as Int8Array, `${d.where} (extreme)`);
+      const inner = int(r, 1, 300);
+      const units = int(r, 1, 40);
+      const x = int8(r, [int(r, 1, 6), inner]);
+      const w = int8(r, [units, inner]);
+      const b = bias(r, units);
+      const fq = { ...extremeRequantization(r, units, r() < 0.4), keepNumDims: false, inputZeroPoint: zeroPoint(r), weightsZeroPoint: 0 };
+      expectSame(fullyConnectedInt8(x, w, b, fq).data as Int8Array, onJs(() => fullyConnectedInt8(x, w, b, fq)).data as Int8Array, `FC seed ${seed} (extreme)`);
+    });
+  });
 });

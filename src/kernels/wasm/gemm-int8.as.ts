@@ -20,6 +20,13 @@
 // B vector of 4 columns' pairs: i32x4.dot_i16x8_s gives 4 columns' a₀·b₀ + a₁·b₁ at once, so
 // no horizontal sums are needed. A 4 × 8 block of C is held in 8 v128 accumulators, which with
 // the 2 B vectors and the broadcast pair fits the 16 SIMD registers of x86-64.
+//
+// Requantization (requantize, and depthwise given an int8 output): TFLite's int32
+// MultiplyByQuantizedMultiplier in its default double-rounding form (src/kernels/fixed-point.ts is
+// the readable JS of it), the output zero point and the activation clamp, per output channel,
+// stored as int8. The high multiply is an exact i64 product, so no 16-bit halves are needed.
+// Channel parameters are int32 arrays [n]: multipliers and shifts (a per-tensor multiplier is the
+// one channel repeated by the caller).
 
 export function gemm(m: i32, np: i32, kp: i32, a: usize, b: usize, c: usize, bias: usize): void {
   const rowA = <usize>kp << 1;
@@ -205,12 +212,20 @@ function endInside(start: i32, dilation: i32, size: i32, taps: i32): i32 {
 // tests. With m = 1 input and output channels line up and are contiguous in NHWC: int16 vectors
 // run over 16 channels (i32x4.extmul of 8 lanes, 4 int32 accumulators) while they last, then 8,
 // then single channels. Other multipliers take a scalar loop: exact, not tuned.
+// With requant non-zero the sums are not kept: out is scratch for one pixel's c·m sums, which
+// are requantized (requantize's arithmetic, channel parameters mult and shift [c·m], zp, lo, hi)
+// into int8 outputs [n, oh, ow, c·m] at out8 while they are in cache.
 export function depthwise(
   n: i32, h: i32, w: i32, c: i32, m: i32,
   kh: i32, kw: i32, oh: i32, ow: i32,
   strideH: i32, strideW: i32, dilationH: i32, dilationW: i32, padT: i32, padL: i32,
   x: usize, f: usize, bias: usize, out: usize,
+  requant: i32, mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, out8: usize,
 ): void {
+  const zp64 = <i64>zp;
+  const lo64 = <i64>lo;
+  const hi64 = <i64>hi;
+  let q = out8;
   const oc = c * m;
   const pixelX = <usize>c << 1;
   const rowX = <usize>w * pixelX;
@@ -324,8 +339,68 @@ export function depthwise(
             store<i32>(o + (<usize>ch << 2), s);
           }
         }
-        o += <usize>oc << 2;
+        if (requant != 0) {
+          requantizeRow(out, oc, mult, shift, zp64, lo64, hi64, q);
+          q += <usize>oc;
+        } else {
+          o += <usize>oc << 2;
+        }
       }
     }
+  }
+}
+
+/**
+ * One int32 accumulator scaled into the int8 output: clamp(zp + MultiplyByQuantizedMultiplier(acc,
+ * m, s), lo, hi), bit for bit fixed-point.ts's multiplyByQuantizedMultiplier + affine-int8.ts's
+ * requantize. Every step mirrors the JS one, shift counts included (wasm's i32 shifts take the
+ * count mod 32 as JS's do), so even shifts outside TFLite's range agree.
+ */
+@inline
+function requantizeOne(acc: i32, m: i32, s: i32, zp: i64, lo: i64, hi: i64): i32 {
+  const left = s > 0 ? s : 0;
+  const right = s > 0 ? 0 : -s;
+  // Math.imul(acc, 1 << left): the left shift wraps like int32.
+  const a = acc << left;
+  // SaturatingRoundingDoublingHighMul: (a·m + nudge) / 2^31, C++ int64 division truncating
+  // toward zero, the nudge ±2^30 rounding half away from zero; a = m = INT32_MIN saturates.
+  let high: i32;
+  if (a == i32.MIN_VALUE && m == i32.MIN_VALUE) {
+    high = i32.MAX_VALUE;
+  } else {
+    const ab = <i64>a * <i64>m;
+    const nudged = ab + (ab >= 0 ? <i64>(1 << 30) : <i64>(1 - (1 << 30)));
+    // Truncating division by 2^31: floor after adding 2^31 − 1 to negatives.
+    high = <i32>((nudged + ((nudged >> 63) & 0x7fffffff)) >> 31);
+  }
+  // RoundingDivideByPOT(high, right): the shift, plus one when the remainder is past half
+  // (half itself goes away from zero: the threshold is one more for negatives).
+  const mask = right >= 31 ? i32.MAX_VALUE : (1 << right) - 1;
+  const remainder = high & mask;
+  const threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+  // The rounding bit, then the zero point, added without wrapping as the JS doubles are (only a
+  // shift count past 31, outside TFLite's range, can carry INT32_MAX + 1), then the clamp.
+  const v = <i64>(high >> right) + <i64>(remainder > threshold ? 1 : 0) + zp;
+  return <i32>(v < lo ? lo : v > hi ? hi : v);
+}
+
+/** n int32 sums at src (channels 0..n−1) requantized into n int8 values at dst. */
+@inline
+function requantizeRow(src: usize, n: i32, mult: usize, shift: usize, zp: i64, lo: i64, hi: i64, dst: usize): void {
+  for (let j = 0; j < n; j++) {
+    const at = <usize>j << 2;
+    store<i8>(dst + <usize>j, requantizeOne(load<i32>(src + at), load<i32>(mult + at), load<i32>(shift + at), zp, lo, hi));
+  }
+}
+
+// `rows` rows of n int32 sums (channel j in column j; rows srcStride int32 apart from src) as
+// int8 outputs (rows dstStride bytes apart from dst): channel j takes multiplier mult[j] and
+// shift shift[j] (int32 arrays), then the output zero point zp and the clamp to [lo, hi].
+export function requantize(
+  src: usize, rows: i32, n: i32, srcStride: i32, mult: usize, shift: usize,
+  zp: i32, lo: i32, hi: i32, dst: usize, dstStride: i32,
+): void {
+  for (let r = 0; r < rows; r++) {
+    requantizeRow(src + ((<usize>r * <usize>srcStride) << 2), n, mult, shift, <i64>zp, <i64>lo, <i64>hi, dst + <usize>r * <usize>dstStride);
   }
 }
