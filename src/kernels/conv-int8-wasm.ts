@@ -47,11 +47,11 @@ interface GemmInt8Exports {
     kh: number, kw: number, oh: number, ow: number,
     strideH: number, strideW: number, dilationH: number, dilationW: number, padT: number, padL: number,
     x: number, f: number, bias: number, out: number,
-    requant: number, mult: number, shift: number, zp: number, lo: number, hi: number, out8: number,
+    requant: number, mult: number, shift: number, zp: number, lo: number, hi: number, out8: number, params: number,
   ): void;
   requantize(
     src: number, rows: number, n: number, srcStride: number, mult: number, shift: number,
-    zp: number, lo: number, hi: number, dst: number, dstStride: number,
+    zp: number, lo: number, hi: number, dst: number, dstStride: number, params: number,
   ): void;
   memory: WasmMemory;
 }
@@ -178,6 +178,9 @@ export interface Int8WasmKernels {
 const sumsOf = (r: { data: Int32Array | Int8Array; shape: [number, number, number, number] } | null): Int8ConvSums | null =>
   r === null ? null : { acc: r.data as Int32Array, shape: r.shape };
 
+/** Bytes of the module's per-call requantization constants for n channels (prepareChannels). */
+const paramsBytes = (n: number): number => 20 * ((n + 3) & ~3);
+
 const isInt32 = (v: number): boolean => (v | 0) === v;
 
 /** Whether the module can requantize `channels` output channels with q (see Int8WasmKernels). */
@@ -278,7 +281,8 @@ export function createInt8WasmKernels(residentBytes = RESIDENT_BYTES): Int8WasmK
     const xBytes = n * h * w * c;
     const biasAt = align16(xAt + xBytes);
     const multAt = align16(biasAt + np * 4);
-    const patchesAt = align16(multAt + np * 8);
+    const paramsAt = align16(multAt + np * 8);
+    const patchesAt = align16(paramsAt + paramsBytes(np));
     const cAt = align16(patchesAt + block * kp * 2);
     const outAt = align16(cAt + block * np * 4);
     const heap = memory.reserve(outAt + (q === null ? 0 : pixels * o));
@@ -293,7 +297,7 @@ export function createInt8WasmKernels(residentBytes = RESIDENT_BYTES): Int8WasmK
         else exports.im2col(xAt, h, w, c, gi * ci, ci, kh, kw, g.h.stride, g.w.stride, g.h.dilation, g.w.dilation, padT, padL, oh, ow, p0, rows, kp, zp, patchesAt);
         exports.gemm(rows, np, kp, patchesAt, bAt + gi * groupBytes, cAt, biasAt);
         if (q === null) copyOut(heap, cAt, rows, perGroup, np, out!, p0 * o + gi * perGroup, o);
-        else exports.requantize(cAt, rows, perGroup, np, multAt, shiftAt, q.outputZeroPoint, q.activationMin, q.activationMax, outAt + p0 * o + gi * perGroup, o);
+        else exports.requantize(cAt, rows, perGroup, np, multAt, shiftAt, q.outputZeroPoint, q.activationMin, q.activationMax, outAt + p0 * o + gi * perGroup, o, paramsAt);
       }
     }
     return { data: out ?? heap.i8.slice(outAt, outAt + pixels * o), shape };
@@ -321,7 +325,8 @@ export function createInt8WasmKernels(residentBytes = RESIDENT_BYTES): Int8WasmK
     const biasAt = align16(xAt + count * 2);
     const multAt = align16(biasAt + oc * 4);
     // The sums: all of them, or one pixel's (scratch) when requantized as they are made.
-    const outAt = align16(multAt + oc * 8);
+    const paramsAt = align16(multAt + oc * 8);
+    const outAt = align16(paramsAt + paramsBytes(oc));
     const out8At = align16(outAt + (q === null ? total : oc) * 4);
     const heap = memory.reserve(out8At + (q === null ? 0 : total));
     heap.i8.set(x.data.subarray(0, count), rawAt);
@@ -332,7 +337,7 @@ export function createInt8WasmKernels(residentBytes = RESIDENT_BYTES): Int8WasmK
       n, h, w, c, m, kh, kw, oh, ow,
       g.h.stride, g.w.stride, g.h.dilation, g.w.dilation, paddingBefore(g.padding, h, kh, g.h), paddingBefore(g.padding, w, kw, g.w),
       xAt, fAt, biasAt, outAt,
-      q === null ? 0 : 1, multAt, shiftAt, q?.outputZeroPoint ?? 0, q?.activationMin ?? 0, q?.activationMax ?? 0, out8At,
+      q === null ? 0 : 1, multAt, shiftAt, q?.outputZeroPoint ?? 0, q?.activationMin ?? 0, q?.activationMax ?? 0, out8At, paramsAt,
     );
     return { data: q === null ? heap.i32.slice(outAt >> 2, (outAt >> 2) + total) : heap.i8.slice(out8At, out8At + total), shape };
   }
@@ -347,7 +352,8 @@ export function createInt8WasmKernels(residentBytes = RESIDENT_BYTES): Int8WasmK
     const aAt = align16(rawAt + rows * inner);
     const biasAt = align16(aAt + rows * kp * 2);
     const multAt = align16(biasAt + np * 4);
-    const cAt = align16(multAt + np * 8);
+    const paramsAt = align16(multAt + np * 8);
+    const cAt = align16(paramsAt + paramsBytes(np));
     const outAt = align16(cAt + rows * np * 4);
     const heap = memory.reserve(outAt + (q === null ? 0 : rows * units));
     heap.i8.set(x.subarray(0, rows * inner), rawAt);
@@ -360,7 +366,7 @@ export function createInt8WasmKernels(residentBytes = RESIDENT_BYTES): Int8WasmK
       return out;
     }
     const shiftAt = setChannels(heap, multAt, q, 0, units, np);
-    exports.requantize(cAt, rows, units, np, multAt, shiftAt, q.outputZeroPoint, q.activationMin, q.activationMax, outAt, units);
+    exports.requantize(cAt, rows, units, np, multAt, shiftAt, q.outputZeroPoint, q.activationMin, q.activationMax, outAt, units, paramsAt);
     return heap.i8.slice(outAt, outAt + rows * units);
   }
 
@@ -376,11 +382,12 @@ export function createInt8WasmKernels(residentBytes = RESIDENT_BYTES): Int8WasmK
       if (channels === 0 || acc.length % channels !== 0 || !requantizable(q, channels, true)) return null;
       const accAt = packs.top;
       const multAt = align16(accAt + acc.length * 4);
-      const outAt = align16(multAt + channels * 8);
+      const paramsAt = align16(multAt + channels * 8);
+      const outAt = align16(paramsAt + paramsBytes(channels));
       const heap = memory.reserve(outAt + acc.length);
       heap.i32.set(acc, accAt >> 2);
       const shiftAt = setChannels(heap, multAt, q, 0, channels, channels);
-      exports.requantize(accAt, acc.length / channels, channels, channels, multAt, shiftAt, q.outputZeroPoint, q.activationMin, q.activationMax, outAt, channels);
+      exports.requantize(accAt, acc.length / channels, channels, channels, multAt, shiftAt, q.outputZeroPoint, q.activationMin, q.activationMax, outAt, channels, paramsAt);
       return heap.i8.slice(outAt, outAt + acc.length);
     },
   };
