@@ -32,7 +32,8 @@ import { GEMM_INT8_WASM_BASE64 } from './gemm-int8-wasm-binary.js';
 import { outputSize, paddingBefore, type ConvGeometry } from './conv.js';
 import type { Requantization } from './affine-int8.js';
 import type { Value } from './value.js';
-import { instantiateKernel, reserveWasmBytes, type WasmMemory } from '../util/wasm.js';
+import { instantiateKernel, type WasmMemory } from '../util/wasm.js';
+import { align16, IntHeap, packPairs, RESIDENT_BYTES, ResidentPacks } from './int8-wasm-memory.js';
 
 interface GemmInt8Exports {
   gemm(m: number, np: number, kp: number, a: number, b: number, c: number, bias: number): void;
@@ -54,89 +55,6 @@ interface GemmInt8Exports {
     zp: number, lo: number, hi: number, dst: number, dstStride: number, params: number,
   ): void;
   memory: WasmMemory;
-}
-
-/** Int8, Int16 and Int32 views of a module's memory that grow on demand (growing detaches old views). */
-export class IntHeap {
-  i8!: Int8Array;
-  i16!: Int16Array;
-  i32!: Int32Array;
-  constructor(private readonly memory: WasmMemory) {
-    this.refresh();
-  }
-  private refresh(): void {
-    const buffer = this.memory.buffer;
-    this.i8 = new Int8Array(buffer);
-    this.i16 = new Int16Array(buffer);
-    this.i32 = new Int32Array(buffer);
-  }
-  /** Makes sure at least `bytes` bytes of memory exist (the views are renewed if it grows). */
-  reserve(bytes: number): this {
-    if (bytes > this.memory.buffer.byteLength) {
-      reserveWasmBytes(this.memory, bytes);
-      this.refresh();
-    }
-    return this;
-  }
-}
-
-/** Rounds a byte count up to a multiple of 16 (v128 alignment). */
-export const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
-
-/**
- * Packed weights resident at the bottom of the module's memory, bump-allocated, by weight array
- * and a key naming the layout (weights are constants, and values are never changed once an op
- * has returned them, so the array identifies the contents). Once the capacity is used the whole
- * store is dropped and refilled: it holds one model's weights (MobileNetV2 1.4's 6.1 M weights
- * are 12 MiB as int16) and stays bounded when weights are activations or models change.
- */
-const RESIDENT_BYTES = 64 * 1024 * 1024;
-
-class ResidentPacks {
-  private offsets = new WeakMap<Int8Array, Map<string, number>>();
-  /** Bytes in use from address 0 (a multiple of 16). */
-  top = 0;
-
-  constructor(
-    private readonly heap: IntHeap,
-    private readonly capacity: number,
-  ) {}
-
-  /** The byte offset of `bytes` bytes packed from `weights` by `pack` (given the heap and that offset), packing on first use. */
-  offsetOf(weights: Int8Array, key: string, bytes: number, pack: (heap: IntHeap, at: number) => void): number {
-    const known = this.offsets.get(weights)?.get(key);
-    if (known !== undefined) return known;
-    const size = align16(bytes);
-    if (this.top + size > this.capacity) {
-      this.offsets = new WeakMap();
-      this.top = 0;
-    }
-    const at = this.top;
-    const heap = this.heap.reserve(at + size);
-    heap.i8.fill(0, at, at + size);
-    pack(heap, at);
-    this.top = at + size;
-    let keys = this.offsets.get(weights);
-    if (keys === undefined) this.offsets.set(weights, (keys = new Map()));
-    keys.set(key, at);
-    return at;
-  }
-}
-
-/**
- * Writes the k × n matrix B[kk][j] = weights[(j0 + j)·k + kk] − zp (rows of `weights` are output
- * channels) at byte `at` in the GEMM's pair layout (gemm-int8.as.ts): int16 [kp / 2, np, 2]. The
- * memory there is zero, which pads the odd row and the columns from n to np.
- */
-function packPairs(heap: IntHeap, at: number, weights: Int8Array, j0: number, n: number, k: number, np: number, zp: number): void {
-  const h = heap.i16;
-  const base = at >> 1;
-  const pairRow = np * 2;
-  for (let j = 0; j < n; j++) {
-    const src = (j0 + j) * k;
-    const col = base + j * 2;
-    for (let kk = 0; kk < k; kk++) h[col + (kk >> 1) * pairRow + (kk & 1)] = weights[src + kk]! - zp;
-  }
 }
 
 /** A convolution's int32 sums, bias included, [N, OH, OW, O] row-major. */

@@ -1,5 +1,6 @@
-// AssemblyScript source of the WebAssembly SIMD int32 accumulation of the integer CONV_2D,
-// DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels (src/kernels/conv-int8-wasm.ts runs it).
+// AssemblyScript source of the WebAssembly SIMD int32 accumulation and requantization of the
+// integer CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels (src/kernels/conv-int8-wasm.ts
+// runs it).
 // Built by `npm run build:wasm` (asc) into src/kernels/gemm-int8-wasm-binary.ts, committed, so
 // installs need no compiler; test/unit/kernels-wasm.test.ts checks the committed build is current.
 //
