@@ -8,7 +8,8 @@
  * (parallel.ts). Samples start on this thread; once they have taken `parallelAfterMs` and more
  * keep coming, `threads - 1` workers start, and this thread goes on running samples itself, as
  * one of the `threads`: each sample goes to a worker with room for it (one running, one queued),
- * else runs here. A deferred sample (an image file, samples.ts) is decoded by the thread that runs it. This thread's executor is already warm and it would otherwise sit idle, so a
+ * else runs here. A deferred sample (an image file, samples.ts) is decoded by the thread that
+ * runs it. This thread's executor is already warm and it would otherwise sit idle, so a
  * calibration on 2 cores pays for starting one worker, not two, and no core is left waiting.
  * A calibration of a few small samples never pays for starting workers, and the results are the
  * same either way: every partial collector merges exactly (mergeableMethod). moving_average

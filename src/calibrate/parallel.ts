@@ -1,8 +1,9 @@
 /**
  * Calibration on worker threads (node:worker_threads): each worker holds its own copy of the
  * model and its own Executor and RangeCollector; the main thread reads the dataset and hands
- * each sample to a worker with room for it (an image sample as its file, decoded there); at the end every worker sends its collector's state
- * and the main thread merges them (exactly, see mergeableMethod in ranges.ts).
+ * each sample to a worker with room for it (an image sample as its file, decoded there); at the
+ * end every worker sends its collector's state and the main thread merges them (exactly, see
+ * mergeableMethod in ranges.ts).
  *
  * The calibrate layer cannot serialize a model itself (the .tflite writer and reader sit in
  * other layers), so the caller describes the workers (CalibrationWorkers): the module a worker

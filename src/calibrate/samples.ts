@@ -59,6 +59,8 @@ function tensorOf(x: unknown, where: string): { values: ArrayLike<number | bigin
   if (isTypedArray(x)) return { values: x as ArrayLike<number | bigint>, shape: null };
   if (isNdArray(x)) {
     if ((x.offset ?? 0) !== 0) throw new DatasetError(`${where}: ndarray views with an offset are not supported`);
+    const count = x.shape.reduce((a, b) => a * b, 1);
+    if (x.data.length !== count) throw new DatasetError(`${where}: ndarray data holds ${x.data.length} values for shape [${x.shape}] (strided views are not supported)`);
     return { values: x.data, shape: x.shape };
   }
   if (typeof x === 'number') return { values: [x], shape: [] };
@@ -86,7 +88,7 @@ function toValue(x: unknown, spec: InputSpec, index: number): Value {
     const given = shape !== null ? `[${shape}]` : `${values.length} values`;
     throw new DatasetError(`${where}: shape ${given} does not match the input's [${spec.shape}]`);
   }
-  const direct = sameTypeCopy(values, spec);
+  const direct = values.length === count ? sameTypeCopy(values, spec) : null;
   if (direct !== null) {
     const bad = firstNonFinite(direct);
     if (bad >= 0) throw new DatasetError(`${where}: element ${bad} is ${direct[bad]}`);

@@ -104,6 +104,7 @@ describe('dataset errors name the sample, the input and the problem', () => {
     ['throws.mjs', "throw new Error('no data here');\n", /failed to load: no data here/],
     ['late.mjs', "export default function* () { yield [[1, 2], [3, 4]]; throw new Error('disk gone'); }\n", /threw at sample 1: disk gone/],
     ['noexport.mjs', 'export const x = 1;\n', /no default export/],
+    ['strided.mjs', 'export default [{ data: new Float32Array(8), shape: [1, 2, 2] }];\n', /sample 0, input "x": ndarray data holds 8 values for shape \[1,2,2\]/],
   ];
   test.each(cases)('%s', async (name, text, message) => {
     const promise = calibrateModel(oneInputModel(), { dataset: file(name, text) });
