@@ -140,10 +140,10 @@ function maxPoolF32(x: Value, p: PoolParams): Value {
         const empty = yEnd <= yStart || xEnd <= xStart;
         for (let ch = at; ch < at + c; ch++) {
           const v = empty ? 0 : od[ch]!;
-          const y = v < lo ? lo : v > hi ? hi : v;
-          od[ch] = y;
-          if (y < min) min = y;
-          if (y > max) max = y;
+          const clamped = v < lo ? lo : v > hi ? hi : v;
+          od[ch] = clamped;
+          if (clamped < min) min = clamped;
+          if (clamped > max) max = clamped;
         }
         at += c;
       }
