@@ -11,14 +11,15 @@
  *
  * CONV_2D and DEPTHWISE_CONV_2D with int8 inputs and an int32 bias (or none) accumulate and
  * requantize on WebAssembly SIMD (conv-int8-wasm.ts): the same int32 sums and the same int8
- * outputs, bit for bit. int16 inputs (16x8 models, int64 bias and accumulator), TRANSPOSE_CONV,
- * and every op under TFLITE_CONVERT_KERNELS=js or without WebAssembly SIMD take the JS loops and
- * requantize here, which stay the readable reference.
+ * outputs, bit for bit. So do the 16x8 ones (int16 inputs, int64 bias or none, the int64
+ * accumulator and requantization): the same int16 outputs. 16x8 with an int32 bias,
+ * TRANSPOSE_CONV, and every op under TFLITE_CONVERT_KERNELS=js or without WebAssembly SIMD take
+ * the JS loops and requantize here, which stay the readable reference.
  */
 import type { Padding } from '../../generated/tflite/padding.js';
 import { biasValues, offsetInput, requantize, type Requantization } from './affine-int8.js';
 import { conv2dAccumulate, depthwiseAccumulate, transposeConvAccumulate, type Axis } from './conv.js';
-import { int8WasmKernels, type Int8WasmKernels } from './conv-int8-wasm.js';
+import { int8WasmKernels, type Int8WasmKernels, type WideBias } from './conv-int8-wasm.js';
 import { makeValue, type NumericArray, type Value } from './value.js';
 
 /** What an integer convolution needs besides its tensors. */
@@ -48,6 +49,9 @@ function biasOf(bias: Value | null, channels: number, what: string): NumericArra
 export function conv2dInt8(x: Value, filter: Value, bias: Value | null, a: QuantizedConvArgs): Value {
   dims4(x, 'CONV_2D');
   dims4(filter, 'CONV_2D filter');
+  const wide = wide16For(x, bias, a);
+  const done16 = wide === null ? null : wide.kernels.conv2d16(x, filter, wide.bias, a, a.inputZeroPoint, a);
+  if (done16 !== null) return makeValue(x.dtype, done16.shape, done16.data);
   const wasm = wasmFor(x, bias, a);
   const done = wasm === null ? null : wasm.kernels.conv2dRequantized(x, filter, wasm.bias, a, a.inputZeroPoint, a);
   if (done !== null) return makeValue(x.dtype, done.shape, done.data);
@@ -61,6 +65,9 @@ export function conv2dInt8(x: Value, filter: Value, bias: Value | null, a: Quant
 export function depthwiseConv2dInt8(x: Value, filter: Value, bias: Value | null, a: QuantizedConvArgs & { multiplier: number }): Value {
   dims4(x, 'DEPTHWISE_CONV_2D');
   dims4(filter, 'DEPTHWISE_CONV_2D filter');
+  const wide = wide16For(x, bias, a);
+  const done16 = wide === null ? null : wide.kernels.depthwise16(x, filter, wide.bias, a, a.inputZeroPoint, a);
+  if (done16 !== null) return makeValue(x.dtype, done16.shape, done16.data);
   const wasm = wasmFor(x, bias, a);
   const done = wasm === null ? null : wasm.kernels.depthwiseRequantized(x, filter, wasm.bias, a, a.inputZeroPoint, a);
   if (done !== null) return makeValue(x.dtype, done.shape, done.data);
@@ -75,6 +82,19 @@ function wasmFor(x: Value, bias: Value | null, a: Requantization): { kernels: In
   if (x.dtype !== 'int8' || a.wideAccumulator === true) return null;
   const b = bias === null ? null : bias.data;
   if (b !== null && !(b instanceof Int32Array)) return null;
+  const kernels = int8WasmKernels();
+  return kernels === null ? null : { kernels, bias: b };
+}
+
+/**
+ * The WebAssembly kernels and the bias for the 16x8 path: int16 input, the int64 accumulator, an
+ * int64 (or int32) bias or none. Null otherwise; the kernels themselves return null where they
+ * cannot be exact (conv-int8-wasm.ts), and the JS loops run.
+ */
+function wide16For(x: Value, bias: Value | null, a: Requantization): { kernels: Int8WasmKernels; bias: WideBias | null } | null {
+  if (x.dtype !== 'int16' || a.wideAccumulator !== true) return null;
+  const b = bias === null ? null : bias.data;
+  if (b !== null && !(b instanceof BigInt64Array) && !(b instanceof Int32Array)) return null;
   const kernels = int8WasmKernels();
   return kernels === null ? null : { kernels, bias: b };
 }

@@ -5,11 +5,12 @@
  */
 import { reserveWasmBytes, type WasmMemory } from '../util/wasm.js';
 
-/** Int8, Int16 and Int32 views of a module's memory that grow on demand (growing detaches old views). */
+/** Int8, Int16, Int32 and BigInt64 views of a module's memory that grow on demand (growing detaches old views). */
 export class IntHeap {
   i8!: Int8Array;
   i16!: Int16Array;
   i32!: Int32Array;
+  i64!: BigInt64Array;
   constructor(private readonly memory: WasmMemory) {
     this.refresh();
   }
@@ -18,6 +19,7 @@ export class IntHeap {
     this.i8 = new Int8Array(buffer);
     this.i16 = new Int16Array(buffer);
     this.i32 = new Int32Array(buffer);
+    this.i64 = new BigInt64Array(buffer);
   }
   /** Makes sure at least `bytes` bytes of memory exist (the views are renewed if it grows). */
   reserve(bytes: number): this {

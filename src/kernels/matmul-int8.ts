@@ -7,9 +7,9 @@
  *
  * FULLY_CONNECTED with int8 input and weights and an int32 bias (or none) accumulates and
  * requantizes on WebAssembly SIMD (conv-int8-wasm.ts), bit for bit the outputs of the loop below
- * and requantize, which stay the
- * reference and the path of int16 inputs (16x8), TFLITE_CONVERT_KERNELS=js and hosts without
- * WebAssembly SIMD. BATCH_MATMUL runs in JS.
+ * and requantize, and so does 16x8 (int16 input, symmetric int8 weights, int64 bias or none, the
+ * int64 accumulator). The loop stays the reference and the path of 16x8 with an int32 bias,
+ * TFLITE_CONVERT_KERNELS=js and hosts without WebAssembly SIMD. BATCH_MATMUL runs in JS.
  */
 import { broadcastIndex, broadcastShapes } from './broadcast.js';
 import { biasValues, offsetInput, requantize, type Requantization } from './affine-int8.js';
@@ -38,6 +38,10 @@ export function fullyConnectedInt8(x: Value, weights: Value, bias: Value | null,
   const perUnit = a.channels.multipliers.length !== 1;
   if (perUnit && a.channels.multipliers.length !== units) throw new RangeError(`FULLY_CONNECTED: ${a.channels.multipliers.length} multipliers for ${units} units`);
   const shape = a.keepNumDims ? [...x.shape.slice(0, -1), units] : [rows, units];
+  const b = bias === null ? null : bias.data;
+  const wide = x.data instanceof Int16Array && weights.data instanceof Int8Array && a.wideAccumulator === true && (b === null || b instanceof BigInt64Array || b instanceof Int32Array) ? int8WasmKernels() : null;
+  const done16 = wide === null ? null : wide.fullyConnected16(x.data as Int16Array, rows, weights.data as Int8Array, units, inner, b as BigInt64Array | Int32Array | null, a.inputZeroPoint, a.weightsZeroPoint, a);
+  if (done16 !== null) return makeValue(x.dtype, shape, done16);
   const wasm = x.data instanceof Int8Array && weights.data instanceof Int8Array && (bias === null || bias.data instanceof Int32Array) && a.wideAccumulator !== true ? int8WasmKernels() : null;
   const done = wasm === null ? null : wasm.fullyConnectedRequantized(x.data as Int8Array, rows, weights.data as Int8Array, units, inner, bias === null ? null : (bias.data as Int32Array), a.inputZeroPoint, a.weightsZeroPoint, a);
   if (done !== null) return makeValue(x.dtype, shape, done);
