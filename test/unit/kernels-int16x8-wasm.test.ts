@@ -8,8 +8,8 @@
  * depth multipliers, batch 2, inputs including -32768 and 32767, weights including -128, -127 and
  * 127, int64 biases up to ±2^47, int32 biases taken as int64, per-channel and single multipliers
  * and shifts including TFLite's extremes, clamps inside int16; and reductions long enough (k > 512,
- * depthwise windows past 256 taps) with inputs aligned with the weights' signs, so that the
- * int32 lanes would overflow without their spill into int64. Parameters outside the range the
+ * depthwise windows of 289-625 taps) with inputs aligned with the weights' signs, so that int32
+ * sums would overflow without the GEMM's spill into int64 or the depthwise int64 path. Parameters outside the range the
  * module is exact for (biases past 2^47, shifts outside [−32, 14], a non-zero input zero point)
  * are left to the JS path.
  */
@@ -217,11 +217,11 @@ describe('DEPTHWISE_CONV_2D 16x8 on WebAssembly', () => {
     checkDepthwise(x, f, bias(r, c * m), g, q, `depthwise seed ${seed}: x [${x.shape}] filter [${f.shape}] ${describeGeometry(g)}`, true);
   });
 
-  test.each(Array.from({ length: 6 }, (_, i) => i))('windows past 256 taps %i (int64 sums): outputs equal the JS path', (seed) => {
+  test.each(Array.from({ length: 8 }, (_, i) => i))('windows past 256 taps %i (int64 sums; past 512 saturated ones overflow int32): outputs equal the JS path', (seed) => {
     const r = rng(seed + 27_000);
     const c = pick(r, [int(r, 1, 7), int(r, 16, 24)]);
     const m = seed % 3 === 2 ? 2 : 1;
-    const k = int(r, 17, 20);
+    const k = seed < 2 ? int(r, 17, 20) : int(r, 23, 25);
     const g = { padding: pick(r, [Padding.SAME, Padding.VALID]), h: { stride: int(r, 1, 3), dilation: 1 }, w: { stride: int(r, 1, 3), dilation: 1 }, multiplier: m };
     const saturated = seed % 2 === 0;
     const x = input(r, [1, int(r, k, k + 4), int(r, k, k + 4), c], saturated);
