@@ -14,6 +14,8 @@
 // through rangeMin and rangeMax instead of scanning the output again (NaN-propagating, as
 // f32x4.min/max and f32.min/max are).
 
+import { endInside, firstInside } from './window.as';
+
 let outMin: f32 = Infinity;
 let outMax: f32 = -Infinity;
 
@@ -25,21 +27,6 @@ export function rangeMin(): f32 {
 /** The largest output element of the last depthwise call (NaN if one is NaN; -Infinity if there are none). */
 export function rangeMax(): f32 {
   return outMax;
-}
-
-/** The first tap index whose position start + t·dilation is ≥ 0. */
-@inline
-function firstInside(start: i32, dilation: i32): i32 {
-  return start >= 0 ? 0 : (dilation - 1 - start) / dilation;
-}
-
-/** One past the last tap index (at most taps) whose position start + t·dilation is < size. */
-@inline
-function endInside(start: i32, dilation: i32, size: i32, taps: i32): i32 {
-  const room = size - start;
-  if (room <= 0) return 0;
-  const end = (room + dilation - 1) / dilation;
-  return end < taps ? end : taps;
 }
 
 export function depthwise(

@@ -29,6 +29,8 @@
 // Channel parameters are int32 arrays [n]: multipliers and shifts (a per-tensor multiplier is the
 // one channel repeated by the caller).
 
+import { endInside, firstInside } from './window.as';
+
 export function gemm(m: i32, np: i32, kp: i32, a: usize, b: usize, c: usize, bias: usize): void {
   const rowA = <usize>kp << 1;
   const rowB = <usize>np << 2;
@@ -188,21 +190,6 @@ export function im2col(
       }
     }
   }
-}
-
-/** The first tap index whose position start + t·dilation is ≥ 0. */
-@inline
-function firstInside(start: i32, dilation: i32): i32 {
-  return start >= 0 ? 0 : (dilation - 1 - start) / dilation;
-}
-
-/** One past the last tap index (at most taps) whose position start + t·dilation is < size. */
-@inline
-function endInside(start: i32, dilation: i32, size: i32, taps: i32): i32 {
-  const room = size - start;
-  if (room <= 0) return 0;
-  const end = (room + dilation - 1) / dilation;
-  return end < taps ? end : taps;
 }
 
 // DEPTHWISE_CONV_2D's sums: the offset input x (int16 x − zp, NHWC [n, h, w, c], from
