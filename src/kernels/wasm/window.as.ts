@@ -1,6 +1,6 @@
-// AssemblyScript helpers the convolution kernels share (imported by depthwise.as.ts and
-// gemm-int8.as.ts; asc inlines them): the in-bounds part of a window along one axis, so the
-// kernels' inner loops need no bounds tests.
+// AssemblyScript helpers the convolution kernels share (imported by depthwise.as.ts,
+// depthwise-int8.as.ts and int16x8.as.ts; asc inlines them): the in-bounds part of a window
+// along one axis, so the kernels' inner loops need no bounds tests.
 
 /** The first tap index whose position start + t·dilation is ≥ 0. */
 @inline
