@@ -3,7 +3,7 @@
  * (a serving_default signature, runtime-version and converter metadata), and write it.
  */
 import { tflitePieces, writeTflite } from '../export/tflite.js';
-import { importModel } from '../import/index.js';
+import { importModel, type SavedModelChoice } from '../import/index.js';
 import type { ShardReader } from '../import/tfjs.js';
 import type { Model } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
@@ -27,6 +27,8 @@ export type WeightQuantization = 'dynamic' | 'float16';
 export interface ConvertOptions extends ConversionOptions {
   /** `quantizeToFloat16: true` is the older spelling of `quantize: 'float16'`. */
   quantize?: WeightQuantization | undefined;
+  /** For a SavedModel: the meta graph (tags) and signature to convert (import/index.ts). */
+  savedModel?: SavedModelChoice | undefined;
 }
 
 export interface ConversionResult {
@@ -104,11 +106,9 @@ function convertModel(
   readShard: ShardReader | undefined,
   progress: PassContext['progress'] | undefined,
 ): ConversionReport {
-  const { format, model } = importModel(bytes, name, readShard);
+  const { format, model } = importModel(bytes, name, readShard, options.savedModel);
   if (format === 'tflite') throw new UsageError('this is already a .tflite model, not a GraphDef');
-  if (format === 'saved_model' || format === 'meta_graph') {
-    throw new UsageError(`a ${format.replace('_', ' ')} holds variables, not constants: freeze it into a GraphDef first`);
-  }
+  if (format === 'saved_model' || format === 'meta_graph') refuseVariables(model, format);
   const opsBefore = histogram(model);
   const notices: string[] = [];
   const steps = runPipeline(model, FLOAT_PIPELINE, { registry: REGISTRY, options, notice: (m) => notices.push(m), progress });
@@ -120,6 +120,25 @@ function convertModel(
   }
   finishForExport(model);
   return { model, steps, notices, opsBefore, opsAfter: histogram(model) };
+}
+
+/** TF ops that hold or read variables, or call TF2 functions: a graph with them is not frozen. */
+const UNFROZEN_OPS = new Set(['VariableV2', 'Variable', 'VarHandleOp', 'ReadVariableOp', 'AssignVariableOp', 'StatefulPartitionedCall', 'PartitionedCall']);
+
+/**
+ * A SavedModel's or checkpoint's graph converts when it is frozen already (constants, no
+ * variables: e.g. an exported inference graph); one that reads variables or calls TF2 functions
+ * is refused with the nodes that do, and how to freeze it.
+ */
+function refuseVariables(model: Model, format: 'saved_model' | 'meta_graph'): void {
+  const unfrozen = model.main.ops.filter((op) => op.dialect === 'tf' && UNFROZEN_OPS.has(op.type));
+  if (unfrozen.length === 0) return;
+  const listed = unfrozen.slice(0, 5).map((op) => `${opTypeName(op)} "${op.name}"`).join(', ');
+  const more = unfrozen.length > 5 ? ` and ${unfrozen.length - 5} more` : '';
+  throw new UsageError(
+    `this ${format === 'saved_model' ? 'SavedModel' : 'meta graph'} reads variables or calls functions (${listed}${more}): ` +
+      'freeze it into a GraphDef first (tf.compat.v1.graph_util.convert_variables_to_constants, or convert_variables_to_constants_v2 for TF2)',
+  );
 }
 
 /** FakeQuant'd weights carry their parameters for int8 quantization only, not in the float file. */

@@ -14,11 +14,12 @@
  * graph (FakeQuant nodes) with optimizations ['DEFAULT'] and no dataset is full integer too, from
  * its FakeQuant ranges, as TF makes it.
  */
+import path from 'node:path';
 import { UsageError, withFile } from '../util/errors.js';
 import type { CalibrationOptions } from './calibrate.js';
 import { convertGraphDef, type ConversionResult, type WeightQuantization } from './convert.js';
 import { readModelFile } from './files.js';
-import { importModel } from '../import/index.js';
+import { importModel, type SavedModelChoice } from '../import/index.js';
 import { convertGraphDefInt8, type Denylist, type InferenceType, type Int8Options, type Int8Result } from './quantize-int8.js';
 
 /** TF's OpsSet names that choose how full-integer quantization may fall back to float. */
@@ -64,7 +65,7 @@ export class TFLiteConverter {
   lastResult: ConversionResult | null = null;
 
   private constructor(
-    private readonly source: { bytes: Uint8Array; name: string },
+    private readonly source: { bytes: Uint8Array; name: string; savedModel?: SavedModelChoice },
     readonly inputArrays: string[] | undefined,
     readonly outputArrays: string[] | undefined,
     readonly inputShapes: Record<string, number[]> | undefined,
@@ -85,13 +86,25 @@ export class TFLiteConverter {
     return new TFLiteConverter(source, inputArrays, outputArrays, inputShapes);
   }
 
+  /**
+   * A converter for a SavedModel folder (its saved_model.pb), like TF's from_saved_model: the
+   * signature (default serving_default) gives the inputs and outputs, `tags` pick the meta graph
+   * (default serve). The graph must be frozen already (no variables); one that reads variables is
+   * refused at convert() with the nodes that do.
+   */
+  static fromSavedModel(savedModelDir: string, signatureKeys?: string[], tags?: string[]): TFLiteConverter {
+    if (signatureKeys !== undefined && signatureKeys.length > 1) throw new UsageError('one signature at a time: TFLite models with several signatures are not written yet');
+    const file = path.join(savedModelDir, 'saved_model.pb');
+    return new TFLiteConverter({ bytes: readModelFile(file), name: file, savedModel: { tags, signatureKey: signatureKeys?.[0] } }, undefined, undefined, undefined);
+  }
+
   async convert(): Promise<Uint8Array> {
-    const { bytes, name } = this.source;
+    const { bytes, name, savedModel } = this.source;
     const integer = this.integerQuantization();
     this.lastQuantization = null;
     if (integer !== null) {
       try {
-        const options = { inputArrays: this.inputArrays, outputArrays: this.outputArrays, inputShapesByName: this.inputShapes, allowCustomOps: this.allowCustomOps };
+        const options = { inputArrays: this.inputArrays, outputArrays: this.outputArrays, inputShapesByName: this.inputShapes, allowCustomOps: this.allowCustomOps, savedModel };
         this.lastQuantization = await convertGraphDefInt8(bytes, name, options, integer.calibration, integer.options);
       } catch (err) {
         throw name === '' ? err : withFile(err, name);
@@ -105,6 +118,7 @@ export class TFLiteConverter {
         inputShapesByName: this.inputShapes,
         allowCustomOps: this.allowCustomOps,
         quantize: this.weightQuantization(),
+        savedModel,
       });
     } catch (err) {
       throw name === '' ? err : withFile(err, name);
@@ -150,7 +164,7 @@ export class TFLiteConverter {
 
   /** Whether the graph has TF FakeQuant nodes (import only: weights stay views of the bytes). */
   private hasFakeQuantNodes(): boolean {
-    const { model } = importModel(this.source.bytes, this.source.name);
+    const { model } = importModel(this.source.bytes, this.source.name, undefined, this.source.savedModel);
     return model.main.ops.some((op) => op.dialect === 'tf' && op.type.startsWith('FakeQuantWithMinMax'));
   }
 

@@ -9,7 +9,7 @@ import { readModelFile, shardReader } from './files.js';
 import { inspectImport, type InspectReport } from './inspect.js';
 
 export { ConverterError, DatasetError, GraphError, InterruptedError, ModelFormatError, UnsupportedError, UsageError } from '../util/errors.js';
-export { detectFormat, importModel, type ImportResult, type ModelFormat } from '../import/index.js';
+export { detectFormat, importModel, type ImportResult, type ModelFormat, type SavedModelChoice } from '../import/index.js';
 export { writeTflite } from '../export/tflite.js';
 export { readTflite } from '../import/tflite.js';
 export { Graph, Model } from '../ir/graph.js';

@@ -25,6 +25,7 @@ import { calibrationFlags, commaList, int8Flags, int8OpsOnly, type IntegerMode }
 import { runCommand } from './run.js';
 import { checkDebugArgs, debugFlags, quantizeWithDebugger, type DebugArgs } from './quantize-debug.js';
 import { calibrateIfAsked, hasDataset, type CalibrationArgs, type CliIo } from './calibration.js';
+import { savedModelChoice, savedModelFile, savedModelFlags, type SavedModelArgs } from './saved-model-flags.js';
 import { tocoInferenceType, tocoRanges } from './toco-flags.js';
 
 export type { CliIo } from './calibration.js';
@@ -85,7 +86,7 @@ function buildParser(args: string[], io: CliIo): Argv {
       (y) =>
         debugFlags(calibrationFlags(
           int8Flags(
-            y
+            savedModelFlags(y)
               .positional('input', { type: 'string', demandOption: true, describe: 'Float .tflite model' })
               .option('output_file', { alias: ['output-file', 'o'], type: 'string', describe: 'Output .tflite file' })
               .option('quantize', {
@@ -108,7 +109,7 @@ function buildParser(args: string[], io: CliIo): Argv {
       (y) =>
         debugFlags(calibrationFlags(
           int8Flags(
-            y
+            savedModelFlags(y)
               .positional('input', { type: 'string', describe: 'Input model (format detected from its content)' })
               .option('tflite_file', { alias: 'tflite-file', type: 'string', describe: 'Input .tflite to read and rewrite' })
               .option('graph_def_file', { alias: 'graph-def-file', type: 'string', describe: 'Input frozen GraphDef (.pb/.pbtxt)' })
@@ -149,7 +150,7 @@ function buildParser(args: string[], io: CliIo): Argv {
     });
 }
 
-interface ConvertArgs extends CalibrationArgs, DebugArgs {
+interface ConvertArgs extends CalibrationArgs, DebugArgs, SavedModelArgs {
   input?: string | undefined;
   tflite_file?: string | undefined;
   graph_def_file?: string | undefined;
@@ -224,14 +225,15 @@ function conversionOptions(argv: ConvertArgs): ConvertOptions {
     outputArrays: list(argv.output_arrays),
     inputShapes: parseInputShapes(argv.input_shapes),
     allowCustomOps: argv.allow_custom_ops,
+    savedModel: savedModelChoice(argv),
   };
 }
 
 async function convert(argv: ConvertArgs, loud: CliIo): Promise<void> {
   // --quiet: summaries, notices and progress go nowhere; errors are thrown and still printed.
   const io: CliIo = argv.quiet ? { stdout: () => {}, stderr: () => {} } : loud;
-  const sources = [argv.input, argv.tflite_file, argv.graph_def_file, argv.tfjs_graph_model].filter((s): s is string => s !== undefined);
-  if (sources.length === 0) throw new UsageError('no input model: give a file, --graph_def_file, --tfjs_graph_model or --tflite_file');
+  const sources = [argv.input, argv.tflite_file, argv.graph_def_file, argv.tfjs_graph_model, savedModelFile(argv)].filter((s): s is string => s !== undefined);
+  if (sources.length === 0) throw new UsageError('no input model: give a file, --graph_def_file, --saved_model_dir, --tfjs_graph_model or --tflite_file');
   if (sources.length > 1) throw new UsageError(`more than one input model given: ${sources.join(', ')}`);
   if (argv.output_file === undefined) throw new UsageError('no output file: give --output_file (or -o)');
   const input = sources[0]!;
@@ -262,6 +264,7 @@ async function convert(argv: ConvertArgs, loud: CliIo): Promise<void> {
       if (argv.tfjs_graph_model !== undefined && format !== 'tfjs') {
         throw new ModelFormatError(`this is a ${format} model, not a tfjs graph model's model.json`);
       }
+      if (argv.saved_model_dir !== undefined && format !== 'saved_model') throw new ModelFormatError(`this is a ${format} model, not a SavedModel`);
       const progress = argv.quiet ? undefined : terminalProgress();
       const wantsCalibration = argv.calibration_output !== undefined || argv.mean_values !== undefined || argv.std_dev_values !== undefined;
       if (int8 === null && !hasDataset(argv) && !wantsCalibration) {

@@ -2,9 +2,11 @@
  * select-io: decides the converted model's inputs and outputs, as tflite_convert's
  * --input_arrays/--output_arrays/--input_shapes do, and fixes the input shapes.
  *
- * - Inputs default to the graph's Placeholders. A named Const or an op output becomes an input
- *   too: the graph is cut there (how TF users feed an intermediate tensor).
- * - Outputs default to the nodes nobody reads, leaving out bookkeeping (NoOp, save/restore).
+ * - Inputs default to the signature's the source declares (a SavedModel's), else the graph's
+ *   Placeholders. A named Const or an op output becomes an input too: the graph is cut there
+ *   (how TF users feed an intermediate tensor).
+ * - Outputs default to the declared ones (a SavedModel or tfjs signature), else the nodes nobody
+ *   reads, leaving out bookkeeping (NoOp, save/restore).
  * Runs first: every later pass works on the graph between these inputs and outputs.
  */
 import type { Graph, Model } from '../ir/graph.js';
@@ -39,9 +41,15 @@ function known(graph: Graph): string {
   return names.length > 8 ? `${names.slice(0, 8).join(', ')}, …` : names.join(', ');
 }
 
-function selectInputs(graph: Graph, ctx: PassContext): void {
+function selectInputs(model: Model, ctx: PassContext): void {
+  const graph = model.main;
   const requested = ctx.options.inputArrays;
-  if (requested === undefined || requested.length === 0) return;
+  if (requested === undefined || requested.length === 0) {
+    // A source that declares its inputs (a SavedModel signature) gives the defaults.
+    const declared = model.signatures[0]?.inputs.map((e) => e.tensor);
+    if (declared !== undefined && declared.length > 0) graph.inputs = declared;
+    return;
+  }
   graph.inputs = requested.map((ref) => {
     const found = findTensor(graph, ref);
     if (found === undefined) throw new UsageError(`--input_arrays: no node named "${ref}" (nodes: ${known(graph)})`);
@@ -104,7 +112,7 @@ export const fixInputShapes: Pass = {
 function selectOutputs(model: Model, ctx: PassContext): void {
   const graph = model.main;
   const requested = ctx.options.outputArrays;
-  // A source that declares its outputs (a tfjs model.json signature) gives the defaults.
+  // A source that declares its outputs (a tfjs model.json or SavedModel signature) gives the defaults.
   const declared = model.signatures[0]?.outputs.map((e) => e.tensor);
   model.signatures = [];
   if ((requested === undefined || requested.length === 0) && declared !== undefined && declared.length > 0) {
@@ -134,7 +142,7 @@ export const selectIo: Pass = {
   name: 'select-io',
   run(model, ctx) {
     const graph = model.main;
-    selectInputs(graph, ctx);
+    selectInputs(model, ctx);
     applyShapes(graph, ctx);
     selectOutputs(model, ctx);
     return `inputs ${graph.inputs.map((t) => t.name).join(', ')}; outputs ${graph.outputs.map((t) => t.name).join(', ')}`;
