@@ -12,9 +12,11 @@
  * CONV_2D and DEPTHWISE_CONV_2D with int8 inputs and an int32 bias (or none) accumulate and
  * requantize on WebAssembly SIMD (conv-int8-wasm.ts): the same int32 sums and the same int8
  * outputs, bit for bit. So do the 16x8 ones (int16 inputs, int64 bias or none, the int64
- * accumulator and requantization): the same int16 outputs. 16x8 with an int32 bias,
- * TRANSPOSE_CONV, and every op under TFLITE_CONVERT_KERNELS=js or without WebAssembly SIMD take
- * the JS loops and requantize here, which stay the readable reference.
+ * accumulator and requantization): the same int16 outputs. So does int8 TRANSPOSE_CONV
+ * (int8-wasm-matmul.ts: a GEMM of the input by the weights, then a col2im scatter-add of the int32
+ * sums). 16x8 with an int32 bias, 16x8 TRANSPOSE_CONV, and every op under
+ * TFLITE_CONVERT_KERNELS=js or without WebAssembly SIMD take the JS loops and requantize here,
+ * which stay the readable reference.
  */
 import type { Padding } from '../../generated/tflite/padding.js';
 import { biasValues, offsetInput, requantize, type Requantization } from './affine-int8.js';
@@ -132,6 +134,9 @@ export function transposeConvInt8(
   if (wi !== ci) throw new RangeError(`TRANSPOSE_CONV: weights take ${wi} input channels, the input has ${ci}`);
   if (outShape.length !== 4 || outShape[0] !== n || outShape[3] !== o) throw new RangeError(`TRANSPOSE_CONV: output shape [${outShape}] does not fit`);
   const [, oh, ow] = outShape as [number, number, number, number];
+  const wasm = wasmFor(x, bias, a);
+  const done = wasm === null ? null : wasm.kernels.transposeConvRequantized(outShape, weights, x, wasm.bias, a, a.inputZeroPoint, a);
+  if (done !== null) return makeValue(x.dtype, [n, oh, ow, o], done);
   const acc = transposeConvAccumulate(outShape, weights, x, offsetInput(x, a.inputZeroPoint), a);
   return requantizeSums(x, { acc, shape: [n, oh, ow, o] }, bias, a, 'TRANSPOSE_CONV');
 }

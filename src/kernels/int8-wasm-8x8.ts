@@ -65,10 +65,10 @@ const sumsOf = (r: { data: Int32Array | Int8Array; shape: [number, number, numbe
   r === null ? null : { acc: r.data as Int32Array, shape: r.shape };
 
 /** Bytes of the module's per-call requantization constants for n channels (prepareChannels). */
-const paramsBytes = (n: number): number => 20 * ((n + 3) & ~3);
+export const paramsBytes = (n: number): number => 20 * ((n + 3) & ~3);
 
 /** Whether the module can requantize `channels` output channels with q (see Int8x8WasmKernels). */
-function requantizable(q: Requantization, channels: number, single: boolean): boolean {
+export function requantizable(q: Requantization, channels: number, single: boolean): boolean {
   const count = q.channels.multipliers.length;
   return (
     q.wideAccumulator !== true &&

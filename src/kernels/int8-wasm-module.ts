@@ -2,7 +2,7 @@
  * The one WebAssembly module behind the integer kernels of conv-int8-wasm.ts: its exports (the
  * AssemblyScript kernels of src/kernels/wasm/gemm-int8.as.ts and the files it re-exports,
  * committed build in gemm-int8-wasm-binary.ts), its instantiation, and the memory the int8
- * (int8-wasm-8x8.ts) and 16x8 (int8-wasm-16x8.ts) entry points share: one heap and one store of
+ * (int8-wasm-8x8.ts, int8-wasm-matmul.ts) and 16x8 (int8-wasm-16x8.ts) entry points share: one heap and one store of
  * resident packed weights (int8-wasm-memory.ts), so both kinds of kernel reuse the same packing of
  * a weight array. One instance per thread.
  */
@@ -47,6 +47,14 @@ export interface GemmInt8Exports {
     strideH: number, strideW: number, dilationH: number, dilationW: number, padT: number, padL: number,
     x: number, f: number, bias: number, sums: number,
     reduced: number, total: number, zp: number, lo: number, hi: number, out: number,
+  ): void;
+  packRows(src: number, k: number, n: number, zp: number, np: number, dst: number): void;
+  packCols(src: number, k: number, n: number, zp: number, np: number, dst: number): void;
+  transposeRows(src: number, m: number, k: number, zp: number, kp: number, dst: number): void;
+  repeatRow(src: number, n: number, rows: number, dst: number): void;
+  col2im(
+    c: number, rows: number, np: number, p0: number, h: number, w: number, o: number, kh: number, kw: number,
+    strideH: number, strideW: number, padT: number, padL: number, oh: number, ow: number, out: number,
   ): void;
   memory: WasmMemory;
 }

@@ -8,8 +8,10 @@
  * FULLY_CONNECTED with int8 input and weights and an int32 bias (or none) accumulates and
  * requantizes on WebAssembly SIMD (conv-int8-wasm.ts), bit for bit the outputs of the loop below
  * and requantize, and so does 16x8 (int16 input, symmetric int8 weights, int64 bias or none, the
- * int64 accumulator). The loop stays the reference and the path of 16x8 with an int32 bias,
- * TFLITE_CONVERT_KERNELS=js and hosts without WebAssembly SIMD. BATCH_MATMUL runs in JS.
+ * int64 accumulator). So does int8 BATCH_MATMUL (int8-wasm-matmul.ts: per batch a GEMM of the
+ * offset operands, the one multiplier). The loops stay the reference and the path of 16x8 with
+ * an int32 bias, BATCH_MATMUL with zero points beyond ±255 or the int64 accumulator,
+ * TFLITE_CONVERT_KERNELS=js and hosts without WebAssembly SIMD.
  */
 import { broadcastIndex, broadcastShapes } from './broadcast.js';
 import { biasValues, offsetInput, requantize, type Requantization } from './affine-int8.js';
@@ -83,6 +85,9 @@ export function batchMatMulInt8(lhs: Value, rhs: Value, a: QuantizedBatchMatMulA
   const rhsBatch = rhs.shape.slice(0, -2);
   const batch = broadcastShapes(lhsBatch, rhsBatch);
   if (batch === null) throw new RangeError(`BATCH_MATMUL: batch dims [${lhsBatch}] and [${rhsBatch}] do not broadcast`);
+  const wasm = lhs.data instanceof Int8Array && rhs.data instanceof Int8Array && a.wideAccumulator !== true ? int8WasmKernels() : null;
+  const done = wasm === null ? null : wasm.batchMatMulRequantized(lhs, rhs, a);
+  if (done !== null) return makeValue(lhs.dtype, done.shape, done.data);
   const li = broadcastIndex(lhsBatch, batch);
   const ri = broadcastIndex(rhsBatch, batch);
   const out = makeValue(lhs.dtype, [...batch, m, n]);

@@ -1,13 +1,14 @@
 // AssemblyScript source of the WebAssembly SIMD int32 accumulation and requantization of the
-// integer CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels (src/kernels/conv-int8-wasm.ts
-// runs it).
+// integer CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, BATCH_MATMUL and TRANSPOSE_CONV kernels
+// (src/kernels/conv-int8-wasm.ts runs it).
 // Built by `npm run build:wasm` (asc) into src/kernels/gemm-int8-wasm-binary.ts, committed, so
 // installs need no compiler; test/unit/kernels-wasm.test.ts checks the committed build is current.
 //
 // This entry file holds the int8 GEMM and its patches (gemm, offsetRows, im2col) and re-exports
 // the module's other parts: the int8 depthwise kernel (depthwise-int8.as.ts), the int32
-// requantization (requantize-int8.as.ts) and the 16x8 kernels (int16x8.as.ts); int16-rows.as.ts
-// and window.as.ts hold inlined helpers.
+// requantization (requantize-int8.as.ts), the 16x8 kernels (int16x8.as.ts) and the operand
+// packing of BATCH_MATMUL and col2im of TRANSPOSE_CONV (matmul-int8.as.ts); int16-rows.as.ts and
+// window.as.ts hold inlined helpers.
 //
 // Everything here is integer arithmetic, so it is exact: the same int32 sums, wrapping like C++'s
 // int32 accumulator, as the plain JS kernels (conv.ts conv2dAccumulate / depthwiseAccumulate,
@@ -32,6 +33,7 @@ import { offsetCopy, zeroShorts } from './int16-rows.as';
 export { depthwise } from './depthwise-int8.as';
 export { prepareChannels, requantize } from './requantize-int8.as';
 export { copyRows16, depthwise16, gemm16, im2col16, requantize16 } from './int16x8.as';
+export { col2im, packCols, packRows, repeatRow, transposeRows } from './matmul-int8.as';
 
 export function gemm(m: i32, np: i32, kp: i32, a: usize, b: usize, c: usize, bias: usize): void {
   const rowA = <usize>kp << 1;
