@@ -23,6 +23,7 @@ import { quantizeMultiplier } from '../../src/kernels/fixed-point.js';
 import { fullyConnectedInt8 } from '../../src/kernels/matmul-int8.js';
 import type { Value } from '../../src/kernels/value.js';
 import { int, rng } from '../helpers/kernel-cases.js';
+import { expectSame, onJs } from '../helpers/js-kernels.js';
 
 type Random = () => number;
 
@@ -89,23 +90,6 @@ function requantization(r: Random, channels: number, typical: number, single = f
   const lo = r() < 0.6 ? -32768 : int(r, -32768, 0);
   const hi = r() < 0.6 ? 32767 : int(r, lo, 32767);
   return { outputZeroPoint: r() < 0.7 ? 0 : int(r, -300, 300), channels: { multipliers, shifts }, activationMin: lo, activationMax: hi, wideAccumulator: true };
-}
-
-/** Runs fn on the JS path (TFLITE_CONVERT_KERNELS=js). */
-function onJs<T>(fn: () => T): T {
-  const before = process.env.TFLITE_CONVERT_KERNELS;
-  process.env.TFLITE_CONVERT_KERNELS = 'js';
-  try {
-    return fn();
-  } finally {
-    if (before === undefined) delete process.env.TFLITE_CONVERT_KERNELS;
-    else process.env.TFLITE_CONVERT_KERNELS = before;
-  }
-}
-
-function expectSame(got: ArrayLike<number>, want: ArrayLike<number>, where: string): void {
-  expect(got.length, where).toBe(want.length);
-  for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) throw new Error(`${where}: element ${i} of ${want.length} is ${got[i]}, JS ${want[i]}`);
 }
 
 const wideBias = (b: Value | null): WideBias | null => (b === null ? null : (b.data as WideBias));

@@ -15,6 +15,7 @@ import { createInt8WasmKernels, int8WasmKernels } from '../../src/kernels/conv-i
 import { batchMatMulInt8, type QuantizedBatchMatMulArgs } from '../../src/kernels/matmul-int8.js';
 import type { Value } from '../../src/kernels/value.js';
 import { int, rng } from '../helpers/kernel-cases.js';
+import { expectSame, onJs } from '../helpers/js-kernels.js';
 
 type Random = () => number;
 
@@ -38,22 +39,6 @@ function multiplier(r: Random): [number, number] {
 function clamp(r: Random): [number, number, number] {
   const lo = pick(r, [-128, -128, int(r, -128, 0)]);
   return [zeroPoint(r), lo, pick(r, [127, 127, int(r, lo, 127)])];
-}
-
-function onJs<T>(fn: () => T): T {
-  const before = process.env.TFLITE_CONVERT_KERNELS;
-  process.env.TFLITE_CONVERT_KERNELS = 'js';
-  try {
-    return fn();
-  } finally {
-    if (before === undefined) delete process.env.TFLITE_CONVERT_KERNELS;
-    else process.env.TFLITE_CONVERT_KERNELS = before;
-  }
-}
-
-function expectSame(got: ArrayLike<number>, want: ArrayLike<number>, where: string): void {
-  expect(got.length, where).toBe(want.length);
-  for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) throw new Error(`${where}: element ${i} of ${want.length} is ${got[i]}, JS ${want[i]}`);
 }
 
 // An instance of its own, to check the module takes each case (the public entry points use this

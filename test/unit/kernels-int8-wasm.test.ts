@@ -20,6 +20,7 @@ import { fullyConnectedInt8 } from '../../src/kernels/matmul-int8.js';
 import { saturatingRoundingDoublingHighMul } from '../../src/kernels/fixed-point.js';
 import type { Value } from '../../src/kernels/value.js';
 import { int, rng } from '../helpers/kernel-cases.js';
+import { expectSame, onJs } from '../helpers/js-kernels.js';
 
 type Random = () => number;
 
@@ -60,23 +61,6 @@ function requantization(r: Random, channels: number): Requantization {
 function wrapped(acc: Float64Array, b: Value | null): Int32Array {
   const o = b?.data.length ?? 1;
   return Int32Array.from(acc, (s, i) => (b === null ? s : s + (b.data as Int32Array)[i % o]!) | 0);
-}
-
-/** Runs fn on the JS path (TFLITE_CONVERT_KERNELS=js). */
-function onJs<T>(fn: () => T): T {
-  const before = process.env.TFLITE_CONVERT_KERNELS;
-  process.env.TFLITE_CONVERT_KERNELS = 'js';
-  try {
-    return fn();
-  } finally {
-    if (before === undefined) delete process.env.TFLITE_CONVERT_KERNELS;
-    else process.env.TFLITE_CONVERT_KERNELS = before;
-  }
-}
-
-function expectSame(got: ArrayLike<number>, want: ArrayLike<number>, where: string): void {
-  expect(got.length, where).toBe(want.length);
-  for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) throw new Error(`${where}: element ${i} of ${want.length} is ${got[i]}, JS ${want[i]}`);
 }
 
 // The raw sums are checked on an instance of their own; the kernels' public entry points use
