@@ -50,8 +50,8 @@ export function depthwise(
         // Byte addresses of the first in-bounds tap, in x (channel 0) and in f (output channel 0).
         const xTap0 = image + <usize>(iy0 + fy0 * dilationH) * rowX + <usize>(ix0 + fx0 * dilationW) * pixelX;
         const fTap0 = f + <usize>fy0 * rowF + <usize>fx0 * pixelF;
+        let ch = 0;
         if (m == 1) {
-          let ch = 0;
           for (; ch + 16 <= c; ch += 16) {
             const acc = <usize>ch << 2;
             let s0 = v128.load(bias + acc);
@@ -106,41 +106,24 @@ export function depthwise(
             v128.store(o + acc, s0);
             v128.store(o + acc, s1, 16);
           }
-          for (; ch < c; ch++) {
-            let s = load<i32>(bias + (<usize>ch << 2));
-            let xr = xTap0 + (<usize>ch << 1);
-            let fr = fTap0 + (<usize>ch << 1);
-            for (let fy = fy0; fy < fy1; fy++) {
-              let xp = xr;
-              let fp = fr;
-              for (let fx = fx0; fx < fx1; fx++) {
-                s += <i32>load<i16>(xp) * <i32>load<i16>(fp);
-                xp += tapStepX;
-                fp += pixelF;
-              }
-              xr += tapStepY;
-              fr += rowF;
+        }
+        // The channels left over (all of them when m > 1), one at a time; input channel ch / m.
+        for (; ch < oc; ch++) {
+          let s = load<i32>(bias + (<usize>ch << 2));
+          let xr = xTap0 + (<usize>(ch / m) << 1);
+          let fr = fTap0 + (<usize>ch << 1);
+          for (let fy = fy0; fy < fy1; fy++) {
+            let xp = xr;
+            let fp = fr;
+            for (let fx = fx0; fx < fx1; fx++) {
+              s += <i32>load<i16>(xp) * <i32>load<i16>(fp);
+              xp += tapStepX;
+              fp += pixelF;
             }
-            store<i32>(o + (<usize>ch << 2), s);
+            xr += tapStepY;
+            fr += rowF;
           }
-        } else {
-          for (let ch = 0; ch < oc; ch++) {
-            let s = load<i32>(bias + (<usize>ch << 2));
-            let xr = xTap0 + (<usize>(ch / m) << 1);
-            let fr = fTap0 + (<usize>ch << 1);
-            for (let fy = fy0; fy < fy1; fy++) {
-              let xp = xr;
-              let fp = fr;
-              for (let fx = fx0; fx < fx1; fx++) {
-                s += <i32>load<i16>(xp) * <i32>load<i16>(fp);
-                xp += tapStepX;
-                fp += pixelF;
-              }
-              xr += tapStepY;
-              fr += rowF;
-            }
-            store<i32>(o + (<usize>ch << 2), s);
-          }
+          store<i32>(o + (<usize>ch << 2), s);
         }
         if (requant != 0) {
           if (vector) requantizeRowVector(out, oc, mult, shift, params, zp, lo, hi, q);
