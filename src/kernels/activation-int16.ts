@@ -77,6 +77,18 @@ export function int16ActivationRescale(inputScale: number, isTanh: boolean): Int
   return { multiplier: Math.trunc(multiplier), leftShift };
 }
 
+/**
+ * The sigmoid table read at |input| (both int16 Logistic and Tanh): entry abs >> bits,
+ * interpolated linearly by the low `bits` bits, in units of 2^-bits of an entry; `saturated`
+ * past the table's last step.
+ */
+function sigmoidTableLerp(abs: number, bits: number, saturated: number): number {
+  const uh = abs >>> bits;
+  if (uh >= 255) return saturated;
+  const ua = SIGMOID_TABLE[uh]!;
+  return ua * (1 << bits) + (abs & ((1 << bits) - 1)) * (SIGMOID_TABLE[uh + 1]! - ua);
+}
+
 /** reference_integer_ops::Logistic on int16 (output 1/32768, zero point 0). */
 export function logisticInt16(x: Value, r: Int16ActivationRescale): Value {
   const src = x.data as Int16Array;
@@ -88,14 +100,7 @@ export function logisticInt16(x: Value, r: Int16ActivationRescale): Value {
     const input = (src[i]! * multiplier + round) >> leftShift;
     const abs = input < 0 ? -input : input;
     // Steps of 1/(4·128) per table entry: the input is in 1/(3·4096), the table in 1/24.
-    const uh = abs >>> 9;
-    let result: number;
-    if (uh >= 255) {
-      result = 0x7fff << 10;
-    } else {
-      const ua = SIGMOID_TABLE[uh]!;
-      result = ua * 512 + (abs & 0x1ff) * (SIGMOID_TABLE[uh + 1]! - ua);
-    }
+    let result = sigmoidTableLerp(abs, 9, 0x7fff << 10);
     result = input >= 0 ? result + 512 : (1 << 25) - result + 511;
     dst[i] = result >>> 10;
   }
@@ -112,14 +117,7 @@ export function tanhInt16(x: Value, r: Int16ActivationRescale): Value {
   for (let i = 0; i < src.length; i++) {
     const input = (src[i]! * multiplier + round) >> leftShift;
     const abs = input < 0 ? -input : input;
-    const uh = abs >>> 8;
-    let result: number;
-    if (uh >= 255) {
-      result = 0xffff << 8;
-    } else {
-      const ua = SIGMOID_TABLE[uh]!;
-      result = ua * 256 + (abs & 0xff) * (SIGMOID_TABLE[uh + 1]! - ua);
-    }
+    let result = sigmoidTableLerp(abs, 8, 0xffff << 8);
     result = input >= 0 ? result - (1 << 23) + (1 << 7) : -result + (1 << 23) + (1 << 7) - 1;
     dst[i] = result >> 8;
   }
