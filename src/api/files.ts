@@ -83,6 +83,17 @@ export function writeFileAtomic(file: string, bytes: Uint8Array): void {
   writeFileAtomicStream(file, (write) => write(bytes));
 }
 
+/**
+ * What a failed atomic write throws, after removing its temporary file: the producer's own
+ * error unchanged, a file system error as a ConverterError naming the file.
+ */
+function writeFailure(err: unknown, fsError: unknown, temp: string, file: string): unknown {
+  rmSync(temp, { force: true });
+  if (err !== fsError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  return new ConverterError(`cannot write output (${code ?? String(err)})`, { file });
+}
+
 /** Pieces smaller than this are gathered into one write of this size. */
 const GATHER_BYTES = 1 << 20;
 
@@ -141,10 +152,7 @@ export function writeFileAtomicStream(file: string, produce: (write: (piece: Uin
     }
     fs(() => renameSync(temp, file));
   } catch (err) {
-    rmSync(temp, { force: true });
-    if (err !== fsError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConverterError(`cannot write output (${code ?? String(err)})`, { file });
+    throw writeFailure(err, fsError, temp, file);
   }
   return total;
 }
@@ -232,10 +240,7 @@ export async function writeFileAtomicPieces(file: string, pieces: Iterable<Uint8
     }
     await fs(() => rename(temp, file));
   } catch (err) {
-    rmSync(temp, { force: true });
-    if (err !== fsError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConverterError(`cannot write output (${code ?? String(err)})`, { file });
+    throw writeFailure(err, fsError, temp, file);
   }
   return total;
 }
