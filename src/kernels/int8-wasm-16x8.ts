@@ -11,7 +11,7 @@
 import { outputSize, paddingBefore, type ConvGeometry } from './conv.js';
 import type { Requantization } from './affine-int8.js';
 import type { Value } from './value.js';
-import { align16, packPairs, type IntHeap } from './int8-wasm-memory.js';
+import { align16, residentConvFilter, residentDepthwiseFilter, residentFcWeights, type IntHeap } from './int8-wasm-memory.js';
 import { isInt32, PATCH_BYTES, type Int8WasmModule } from './int8-wasm-module.js';
 
 /** A 16x8 convolution's int16 outputs, [N, OH, OW, O] row-major. */
@@ -106,14 +106,8 @@ export function int16x8WasmKernels(module: Int8WasmModule): Int16x8WasmKernels {
     const pixels = n * oh * ow;
     const shape: [number, number, number, number] = [n, oh, ow, o];
     if (pixels === 0 || o === 0) return { data: new Int16Array(pixels * o), shape };
-    const kp = (k + 1) & ~1;
-    const np = (perGroup + 7) & ~7;
-    const groupBytes = (kp / 2) * np * 4;
-    const fd = filter.data;
     // The same packing (and resident block) as the int8 kernels' CONV_2D.
-    const bAt = packs.offsetOf(fd, `conv/${o}/${k}/${groups}`, groups * groupBytes, (heap, at) => {
-      for (let gi = 0; gi < groups; gi++) packPairs(heap, at + gi * groupBytes, fd, gi * perGroup, perGroup, k, np, 0);
-    });
+    const { at: bAt, kp, np, groupBytes } = residentConvFilter(packs, filter.data as Int8Array, o, k, groups);
     const pointwise = kh === 1 && kw === 1 && g.h.stride === 1 && g.w.stride === 1 && groups === 1;
     // A 1×1 convolution over an even number of channels multiplies the input itself.
     const direct = pointwise && k === kp;
@@ -156,10 +150,9 @@ export function int16x8WasmKernels(module: Int8WasmModule): Int16x8WasmKernels {
     const total = n * oh * ow * oc;
     const shape: [number, number, number, number] = [n, oh, ow, oc];
     if (total === 0) return { data: new Int16Array(0), shape };
-    const fd = filter.data;
     const taps = kh * kw * oc;
     // The same widened filter (and resident block) as the int8 kernels' DEPTHWISE_CONV_2D.
-    const fAt = packs.offsetOf(fd, `depthwise/${taps}`, taps * 2, (heap, at) => heap.i16.set(fd.subarray(0, taps), at >> 1));
+    const fAt = residentDepthwiseFilter(packs, filter.data as Int8Array, taps);
     const count = n * h * w * c;
     const xAt = packs.top;
     const biasAt = align16(xAt + count * 2);
@@ -182,10 +175,8 @@ export function int16x8WasmKernels(module: Int8WasmModule): Int16x8WasmKernels {
   function fullyConnected16(x: Int16Array, rows: number, weights: Int8Array, units: number, inner: number, bias: WideBias | null, zp: number, weightsZp: number, q: Requantization): Int16Array | null {
     if (zp !== 0 || weightsZp !== 0 || !wide16Limits(q, units, true, bias, inner)) return null;
     if (rows === 0 || units === 0) return new Int16Array(rows * units);
-    const kp = (inner + 1) & ~1;
-    const np = (units + 7) & ~7;
     // The same packing (and resident block) as the int8 kernels' FULLY_CONNECTED with symmetric weights.
-    const bAt = packs.offsetOf(weights, `fc/${units}/${inner}/0`, (kp / 2) * np * 4, (heap, at) => packPairs(heap, at, weights, 0, units, inner, np, 0));
+    const { at: bAt, kp, np } = residentFcWeights(packs, weights, units, inner, 0);
     const rawAt = packs.top;
     const aAt = inner === kp ? rawAt : align16(rawAt + rows * inner * 2);
     const biasAt = align16(aAt + rows * kp * 2);

@@ -22,7 +22,7 @@
 import { outputSize, paddingBefore, type ConvGeometry } from './conv.js';
 import type { Requantization } from './affine-int8.js';
 import type { Value } from './value.js';
-import { align16, packPairs, type IntHeap } from './int8-wasm-memory.js';
+import { align16, residentConvFilter, residentDepthwiseFilter, residentFcWeights, type IntHeap } from './int8-wasm-memory.js';
 import { isInt32, PATCH_BYTES, type Int8WasmModule } from './int8-wasm-module.js';
 
 /** A convolution's int32 sums, bias included, [N, OH, OW, O] row-major. */
@@ -140,14 +140,8 @@ export function int8x8WasmKernels(module: Int8WasmModule): Int8x8WasmKernels {
     const shape: [number, number, number, number] = [n, oh, ow, o];
     if (pixels === 0 || o === 0) return { data: q === null ? new Int32Array(pixels * o) : new Int8Array(pixels * o), shape };
     const k = kh * kw * ci;
-    const kp = (k + 1) & ~1;
-    const np = (perGroup + 7) & ~7;
     // Every group's B, one after the other, in one resident block.
-    const groupBytes = (kp / 2) * np * 4;
-    const fd = filter.data;
-    const bAt = packs.offsetOf(fd, `conv/${o}/${k}/${groups}`, groups * groupBytes, (heap, at) => {
-      for (let gi = 0; gi < groups; gi++) packPairs(heap, at + gi * groupBytes, fd, gi * perGroup, perGroup, k, np, 0);
-    });
+    const { at: bAt, kp, np, groupBytes } = residentConvFilter(packs, filter.data as Int8Array, o, k, groups);
     // A 1×1 window at stride 1 over all channels reads each pixel's channels as they are.
     const pointwise = kh === 1 && kw === 1 && g.h.stride === 1 && g.w.stride === 1 && groups === 1;
     const block = Math.max(4, Math.min(pixels, Math.floor(PATCH_BYTES / (kp * 2) / 4) * 4));
@@ -190,9 +184,8 @@ export function int8x8WasmKernels(module: Int8WasmModule): Int8x8WasmKernels {
     const total = n * oh * ow * oc;
     const shape: [number, number, number, number] = [n, oh, ow, oc];
     if (total === 0) return { data: q === null ? new Int32Array(0) : new Int8Array(0), shape };
-    const fd = filter.data;
     const taps = kh * kw * oc;
-    const fAt = packs.offsetOf(fd, `depthwise/${taps}`, taps * 2, (heap, at) => heap.i16.set(fd.subarray(0, taps), at >> 1));
+    const fAt = residentDepthwiseFilter(packs, filter.data as Int8Array, taps);
     const count = n * h * w * c;
     const rawAt = packs.top;
     const xAt = align16(rawAt + count);
@@ -219,9 +212,7 @@ export function int8x8WasmKernels(module: Int8WasmModule): Int8x8WasmKernels {
   /** FULLY_CONNECTED: int32 sums [rows, units] (q null) or int8 outputs. */
   function fullyConnected(x: Int8Array, rows: number, weights: Int8Array, units: number, inner: number, bias: Int32Array | null, zp: number, weightsZp: number, q: Requantization | null): Int32Array | Int8Array {
     if (rows === 0 || units === 0) return q === null ? new Int32Array(rows * units) : new Int8Array(rows * units);
-    const kp = (inner + 1) & ~1;
-    const np = (units + 7) & ~7;
-    const bAt = packs.offsetOf(weights, `fc/${units}/${inner}/${weightsZp}`, (kp / 2) * np * 4, (heap, at) => packPairs(heap, at, weights, 0, units, inner, np, weightsZp));
+    const { at: bAt, kp, np } = residentFcWeights(packs, weights, units, inner, weightsZp);
     const rawAt = packs.top;
     const aAt = align16(rawAt + rows * inner);
     const biasAt = align16(aAt + rows * kp * 2);

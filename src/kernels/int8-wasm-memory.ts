@@ -89,3 +89,41 @@ export function packPairs(heap: IntHeap, at: number, weights: Int8Array, j0: num
     for (let kk = 0; kk < k; kk++) h[col + (kk >> 1) * pairRow + (kk & 1)] = weights[src + kk]! - zp;
   }
 }
+
+/** A weight matrix resident in the GEMM's pair layout: where, and its padded sizes. */
+export interface ResidentWeights {
+  at: number;
+  /** The reduction length rounded up to even (pairs). */
+  kp: number;
+  /** Columns rounded up to 8. */
+  np: number;
+}
+
+/**
+ * CONV_2D's OHWI filter [o, k] as the GEMM's B, one [k, o / groups] block per group, one after
+ * the other (`groupBytes` apart), resident. The int8 and 16x8 kernels read the same layout, so
+ * they share the block.
+ */
+export function residentConvFilter(packs: ResidentPacks, filter: Int8Array, o: number, k: number, groups: number): ResidentWeights & { groupBytes: number } {
+  const perGroup = o / groups;
+  const kp = (k + 1) & ~1;
+  const np = (perGroup + 7) & ~7;
+  const groupBytes = (kp / 2) * np * 4;
+  const at = packs.offsetOf(filter, `conv/${o}/${k}/${groups}`, groups * groupBytes, (heap, base) => {
+    for (let gi = 0; gi < groups; gi++) packPairs(heap, base + gi * groupBytes, filter, gi * perGroup, perGroup, k, np, 0);
+  });
+  return { at, kp, np, groupBytes };
+}
+
+/** FULLY_CONNECTED's weights [units, inner] (offset by zp) as the GEMM's B, resident (shared by the int8 and 16x8 kernels). */
+export function residentFcWeights(packs: ResidentPacks, weights: Int8Array, units: number, inner: number, zp: number): ResidentWeights {
+  const kp = (inner + 1) & ~1;
+  const np = (units + 7) & ~7;
+  const at = packs.offsetOf(weights, `fc/${units}/${inner}/${zp}`, (kp / 2) * np * 4, (heap, base) => packPairs(heap, base, weights, 0, units, inner, np, zp));
+  return { at, kp, np };
+}
+
+/** DEPTHWISE_CONV_2D's filter [1, kh, kw, c·m] (`taps` values) widened to int16, resident (shared by the int8 and 16x8 kernels). */
+export function residentDepthwiseFilter(packs: ResidentPacks, filter: Int8Array, taps: number): number {
+  return packs.offsetOf(filter, `depthwise/${taps}`, taps * 2, (heap, at) => heap.i16.set(filter.subarray(0, taps), at >> 1));
+}
