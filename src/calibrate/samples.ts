@@ -108,7 +108,8 @@ const DIRECT_DTYPES: ReadonlySet<DType> = new Set(['float32', 'float64', 'int8',
  * A copy of `values` when they already are the input's array type (a Float32Array for a float32
  * input, ...): the usual sample, which then skips the element-by-element conversion through a JS
  * array (6.5 ms for a 224×224×3 image, a tenth of a MobileNetV2 forward pass, on the thread that
- * also hands samples out). Copied (~0.1 ms) so the Value owns its data, as a converted one does.
+ * also hands samples out). Copied (~0.1 ms), not viewed: a sample is often a view into a whole
+ * dataset (a .npy file's rows), and handing a view to a worker would clone its whole buffer.
  */
 function sameTypeCopy(values: ArrayLike<number | bigint>, spec: InputSpec): TypedArray | null {
   const array = DTYPES[spec.dtype].array;
